@@ -1,3 +1,4 @@
+/// <reference types="node" />
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { applyJsonPatch } from './json-patch.js';

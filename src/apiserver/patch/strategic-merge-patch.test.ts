@@ -1,3 +1,4 @@
+/// <reference types="node" />
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { applyStrategicMergePatch } from './strategic-merge-patch.js';
@@ -196,7 +197,7 @@ describe('kubectl client-side apply patches', () => {
         },
       },
     };
-    const result = applyStrategicMergePatch(live, patch, deploymentSchema);
+    const result = applyStrategicMergePatch(live, patch, deploymentSchema) as any;
     assert.equal(result.spec.replicas, undefined);
     assert.deepEqual(result.spec.template.spec.containers, [
       { name: 'nginx', image: 'nginx:1.25', ports: [{ containerPort: 80, protocol: 'TCP' }], env: [{ name: 'A', value: '1' }], imagePullPolicy: 'IfNotPresent' },
@@ -227,7 +228,7 @@ describe('kubectl client-side apply patches', () => {
         selector: { old: null },
       },
     };
-    const result = applyStrategicMergePatch(live, patch, serviceSchema);
+    const result = applyStrategicMergePatch(live, patch, serviceSchema) as any;
     assert.deepEqual(result.spec.ports, [
       { name: 'https', port: 443, targetPort: 8443 },
       { name: 'http', port: 80, targetPort: 8080, protocol: 'TCP', nodePort: 30080 },
