@@ -78,7 +78,7 @@ async function exportPrivateKeyPem(key: CryptoKey): Promise<string> {
 
 /** Imports a PKCS#8 ECDSA P-256 private key for signing. */
 export async function importSigningKey(keyPem: string): Promise<CryptoKey> {
-  return crypto.subtle.importKey('pkcs8', pemDecode(keyPem, 'PRIVATE KEY'), EC_KEY, false, ['sign']);
+  return crypto.subtle.importKey('pkcs8', new Uint8Array(pemDecode(keyPem, 'PRIVATE KEY')), EC_KEY, false, ['sign']);
 }
 
 /** A fresh ECDSA P-256 private key (PKCS#8 PEM) and its public key (SPKI PEM). */
@@ -352,7 +352,7 @@ export interface CertificateInfo extends CertificateRequestInfo {
 
 /** Subject, SANs and validity of the first certificate in a PEM string. */
 export function readCertificate(certPem: string): CertificateInfo {
-  const cert = new x509.X509Certificate(pemDecode(certPem, 'CERTIFICATE'));
+  const cert = new x509.X509Certificate(new Uint8Array(pemDecode(certPem, 'CERTIFICATE')));
   const basic = cert.getExtension(x509.BasicConstraintsExtension);
   return {
     ...nameFields(cert.subjectName),
