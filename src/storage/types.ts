@@ -57,7 +57,8 @@ export interface WatchEvent {
 
 export interface WatchOptions {
   /** Deliver every event with revision >= startRevision (an etcd-style watch "from").
-   *  0/undefined = only future events. If startRevision <= compacted revision: onError(CompactedError). */
+   *  0/undefined = only future events. If startRevision < compacted revision: onError(CompactedError)
+   *  (as in etcd: the compacted revision itself is still readable and watchable). */
   startRevision?: number;
   /** Watch exactly this key instead of a prefix. */
   exact?: boolean;
@@ -131,5 +132,13 @@ export class StoreUnavailableError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'StoreUnavailableError';
+  }
+}
+
+/** The lease does not exist (never granted, revoked, or expired). */
+export class LeaseNotFoundError extends Error {
+  constructor(public readonly lease: number) {
+    super(`requested lease not found: ${lease}`);
+    this.name = 'LeaseNotFoundError';
   }
 }
