@@ -35,10 +35,13 @@ export function strategyFor(resource: ServedResource): Strategy {
       strategy.prepareForCreate = (obj) => {
         obj.spec = { ...(obj.spec ?? {}), finalizers: ['kubernetes'] };
         obj.status = { phase: 'Active' };
+        // Kubernetes labels every namespace with its own name so namespaceSelectors can pick it.
+        obj.metadata.labels = { ...(obj.metadata.labels ?? {}), 'kubernetes.io/metadata.name': obj.metadata.name! };
       };
       strategy.prepareForUpdate = (obj, old) => {
         obj.spec = old.spec; // spec.finalizers only change through /finalize
         obj.status = old.status;
+        obj.metadata.labels = { ...(obj.metadata.labels ?? {}), 'kubernetes.io/metadata.name': old.metadata.name! };
       };
       break;
     case 'Pod':

@@ -1,0 +1,27 @@
+// Objects every cluster has from its first start: the system namespaces (and, as they are
+// built, default RBAC policy and the `kubernetes` Service). Idempotent: existing objects are kept.
+import type { KubeObject } from '../api/types.js';
+import type { ApiServer } from './index.js';
+import { ApiError } from './errors.js';
+
+const systemUser = { username: 'system:apiserver', groups: ['system:masters', 'system:authenticated'] };
+
+export const systemNamespaces = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
+
+export async function ensureObject(api: ApiServer, group: string, version: string, resource: string, object: KubeObject): Promise<void> {
+  const served = api.registry.lookup(group, version, resource);
+  if (!served) throw new Error(`bootstrap: ${group}/${version}/${resource} is not served`);
+  try {
+    await api.resources.create(served, object.metadata.namespace ?? '', object, { user: systemUser, warnings: [], fieldManager: 'navarch-bootstrap' });
+  } catch (e) {
+    if (e instanceof ApiError && e.code === 409) return;
+    throw e;
+  }
+}
+
+export async function bootstrapClusterObjects(api: ApiServer, extra: { group: string; version: string; resource: string; object: KubeObject }[] = []): Promise<void> {
+  for (const name of systemNamespaces) {
+    await ensureObject(api, '', 'v1', 'namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+  }
+  for (const e of extra) await ensureObject(api, e.group, e.version, e.resource, e.object);
+}

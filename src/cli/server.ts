@@ -1,0 +1,121 @@
+// `navarch server`: one process with the API server, controllers, scheduler and a node agent
+// (like k3s). This file only wires components together; each lives in its own folder.
+import { mkdir } from 'node:fs/promises';
+import { hostname, networkInterfaces, homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { ensureClusterPki } from '../apiserver/auth/cluster-pki.js';
+import { writeKubeconfig } from '../apiserver/auth/kubeconfig.js';
+import { builtinSemantics } from '../apiserver/builtin-semantics.js';
+import { createApiServer, type ApiServer } from '../apiserver/index.js';
+import { patchEngines } from '../apiserver/patch-engines.js';
+import { selectorParsers } from '../apiserver/selector-parsers.js';
+import { bootstrapClusterObjects } from '../apiserver/bootstrap.js';
+import { builtinResources } from '../api/resources.js';
+import { createStore } from '../storage/index.js';
+import type { Store } from '../storage/types.js';
+import { systemClock } from '../util/clock.js';
+import { flag, flagList, type ParsedArgs } from './args.js';
+import { log } from '../util/log.js';
+
+export interface ServerConfig {
+  dataDir: string;
+  port: number;
+  bindAddress: string;
+  datastore: 'sqlite' | 'etcd' | 'memory';
+  etcdEndpoints: string[];
+  nodeName: string;
+  disableAgent: boolean;
+  disable: string[];
+  runtime: string;
+  tokenFile?: string;
+}
+
+export function defaultDataDir(): string {
+  return process.env.NAVARCH_DATA_DIR ?? join(homedir(), '.navarch');
+}
+
+export function serverConfigFromArgs(args: ParsedArgs): ServerConfig {
+  const datastore = flag(args, 'datastore', 'sqlite') as ServerConfig['datastore'];
+  if (!['sqlite', 'etcd', 'memory'].includes(datastore)) throw new Error(`--datastore must be sqlite, etcd or memory (got "${datastore}")`);
+  return {
+    dataDir: resolve(flag(args, 'data-dir') ?? defaultDataDir()),
+    port: Number(flag(args, 'port', '6443')),
+    bindAddress: flag(args, 'bind-address', '0.0.0.0')!,
+    datastore,
+    etcdEndpoints: flagList(args, 'etcd-endpoints'),
+    nodeName: flag(args, 'node-name') ?? hostname().toLowerCase(),
+    disableAgent: args.flags.has('disable-agent'),
+    disable: flagList(args, 'disable'),
+    runtime: flag(args, 'runtime', 'runc')!,
+    tokenFile: flag(args, 'token-file'),
+  };
+}
+
+function localAddresses(): string[] {
+  const out: string[] = [];
+  for (const list of Object.values(networkInterfaces())) for (const a of list ?? []) if (!a.internal) out.push(a.address);
+  return out;
+}
+
+export interface RunningServer {
+  api: ApiServer;
+  store: Store;
+  url: string;
+  kubeconfigPath: string;
+  stop(): Promise<void>;
+}
+
+export async function startServer(config: ServerConfig): Promise<RunningServer> {
+  const started = Date.now();
+  await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+  const pki = await ensureClusterPki(config.dataDir, { hostNames: [hostname()], ips: localAddresses() });
+  const store = await createStore({
+    backend: config.datastore,
+    path: join(config.dataDir, 'db', 'state.db'),
+    etcdEndpoints: config.etcdEndpoints,
+  });
+  const api = await createApiServer({
+    store,
+    resources: builtinResources,
+    semantics: builtinSemantics(),
+    patch: patchEngines(),
+    selectors: selectorParsers,
+    clock: systemClock,
+    tls: { keyPem: pki.serving.keyPem, certPem: pki.serving.certPem, caPem: pki.ca.certPem },
+  });
+  await bootstrapClusterObjects(api);
+  const url = await api.listen(config.port, config.bindAddress);
+  const kubeconfigPath = join(config.dataDir, 'kubeconfig');
+  await writeKubeconfig(kubeconfigPath, {
+    server: `https://127.0.0.1:${config.port === 0 ? new URL(url).port : config.port}`,
+    caPem: pki.ca.certPem,
+    clientCertPem: pki.admin.certPem,
+    clientKeyPem: pki.admin.keyPem,
+  });
+  log.info('apiserver', 'serving', { url, dataDir: config.dataDir, datastore: config.datastore, startupMs: Date.now() - started });
+  return {
+    api,
+    store,
+    url,
+    kubeconfigPath,
+    async stop() {
+      await api.close();
+      await store.close();
+    },
+  };
+}
+
+export async function runServerCommand(args: ParsedArgs): Promise<void> {
+  const config = serverConfigFromArgs(args);
+  const server = await startServer(config);
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info('server', 'shutting down', { signal });
+    await server.stop();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+}
