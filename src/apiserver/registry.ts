@@ -47,11 +47,11 @@ export class ResourceRegistry {
   constructor(definitions: ResourceDefinition[], private readonly semanticsOfBuiltins: KindSemantics) {
     const storageVersions = new Map<string, string>();
     for (const d of definitions) {
-      const key = `${d.storageGroupResource ?? `${d.group}/${d.resource}`}`;
+      const key = normalizeGroupResource(d.storageGroupResource ?? `${d.group}/${d.resource}`);
       if (!storageVersions.has(key)) storageVersions.set(key, d.version); // first listed version is the storage version
     }
     for (const d of definitions) {
-      const storageGroupResource = d.storageGroupResource ?? `${d.group}/${d.resource}`;
+      const storageGroupResource = normalizeGroupResource(d.storageGroupResource ?? `${d.group}/${d.resource}`);
       const [storageGroup, storageResource] = splitGroupResource(storageGroupResource);
       this.add({
         ...d,
@@ -129,7 +129,13 @@ export class ResourceRegistry {
   }
 }
 
+/** "apps/deployments" → ["apps", "deployments"]; a bare "events" is the core group. */
 function splitGroupResource(groupResource: string): [string, string] {
   const slash = groupResource.indexOf('/');
+  if (slash < 0) return ['', groupResource];
   return [groupResource.slice(0, slash), groupResource.slice(slash + 1)];
+}
+
+function normalizeGroupResource(groupResource: string): string {
+  return groupResource.includes('/') ? groupResource : `/${groupResource}`;
 }

@@ -583,6 +583,27 @@ export class ResourceStore {
     return updated;
   }
 
+  /**
+   * A storage-level read-modify-write for writes with their own rules (pods/binding): no
+   * validation or admission of the whole object, only metadata bookkeeping and optimistic retries.
+   */
+  async mutate(resource: ServedResource, namespace: string, name: string, change: (current: KubeObject) => void, context: RequestContext): Promise<KubeObject> {
+    const key = storageKey(resource, namespace, name);
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const { kv } = await this.deps.store.get(key);
+      if (!kv) throw notFound(resource.group, resource.resource, name);
+      const object = this.decode(kv);
+      change(object);
+      if (context.dryRun) return this.toVersion(object, resource);
+      const result = await this.deps.store.update(key, this.encode(object), kv.modRevision);
+      if (result.succeeded) {
+        object.metadata.resourceVersion = String(result.revision);
+        return this.toVersion(object, resource);
+      }
+    }
+    throw conflict(resource.group, resource.resource, name, objectModifiedMessage);
+  }
+
   async update(resource: ServedResource, namespace: string, name: string, body: unknown, context: RequestContext, subresource = ''): Promise<{ object: KubeObject; created: boolean }> {
     const incoming = body as KubeObject;
     if (!incoming || typeof incoming !== 'object') throw badRequest('the body of the request must be a JSON object');

@@ -10,6 +10,7 @@ import { createApiServer, type ApiServer } from '../apiserver/index.js';
 import { patchEngines } from '../apiserver/patch-engines.js';
 import { selectorParsers } from '../apiserver/selector-parsers.js';
 import { bootstrapClusterObjects } from '../apiserver/bootstrap.js';
+import { subresourceHandlers } from '../apiserver/subresources.js';
 import { builtinResources } from '../api/resources.js';
 import { createStore } from '../storage/index.js';
 import type { Store } from '../storage/types.js';
@@ -74,7 +75,9 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     path: join(config.dataDir, 'db', 'state.db'),
     etcdEndpoints: config.etcdEndpoints,
   });
+  let apiRef: ApiServer | undefined;
   const api = await createApiServer({
+    subresources: subresourceHandlers({ registry: () => apiRef!.registry, resources: () => apiRef!.resources, now: () => new Date() }),
     store,
     resources: builtinResources,
     semantics: builtinSemantics(),
@@ -83,6 +86,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     clock: systemClock,
     tls: { keyPem: pki.serving.keyPem, certPem: pki.serving.certPem, caPem: pki.ca.certPem },
   });
+  apiRef = api;
   await bootstrapClusterObjects(api);
   const url = await api.listen(config.port, config.bindAddress);
   const kubeconfigPath = join(config.dataDir, 'kubeconfig');
