@@ -8,6 +8,7 @@ import { ApiError, isAlreadyExists, isConflict, isGone, isNotFound, isTooManyReq
 import { createHttpTransport, loadKubeconfig, type WatchEvent } from './transport.js';
 import { FakeApiServer } from './testing/fake-apiserver.js';
 import { FakeClock } from './testing/fake-clock.js';
+import { waitFor } from './testing/wait.js';
 
 const pods: ResourceRef = { group: '', version: 'v1', resource: 'pods', namespaced: true, kind: 'Pod' };
 const nodes: ResourceRef = { group: '', version: 'v1', resource: 'nodes', namespaced: false, kind: 'Node' };
@@ -276,11 +277,3 @@ describe('kubeconfig', () => {
     }
   });
 });
-
-async function waitFor(condition: () => boolean, timeoutMs = 2000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}

@@ -104,6 +104,8 @@ export class FakeApiServer {
   /** Responses to return instead of handling, consumed first-in first-out (fault injection). */
   readonly injectedFailures: Array<{ code: number; reason: string; message?: string; match?: (r: RecordedRequest) => boolean }> = [];
   url = '';
+  /** When false, open watches silently miss changes — a client that fell behind. */
+  deliverToWatches = true;
 
   constructor(resources: FakeResource[]) {
     for (const r of resources) this.resources.set(this.resourceId(r.group, r.version, r.resource), r);
@@ -222,6 +224,7 @@ export class FakeApiServer {
 
   private publish(entry: HistoryEntry): void {
     this.history.push(entry);
+    if (!this.deliverToWatches) return;
     for (const w of this.watches) this.deliver(w, entry);
   }
 
