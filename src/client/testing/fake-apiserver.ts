@@ -6,6 +6,56 @@
 // timeoutSeconds and answer 410 Expired once that history has been compacted.
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Transport } from '../transport.js';
+import { encodeQuery } from '../transport.js';
+import { ApiError } from '../errors.js';
+
+/** What the handlers need of a response; http.ServerResponse and the in-memory one both fit. */
+interface ResponseLike {
+  writeHead(code: number, headers: Record<string, string | number>): unknown;
+  write(chunk: string): unknown;
+  end(chunk?: string): unknown;
+  flushHeaders(): void;
+  on(event: 'close', listener: () => void): unknown;
+  readonly writableEnded: boolean;
+}
+
+/** A response captured in memory, so the in-memory transport needs no socket. */
+class MemoryResponse implements ResponseLike {
+  code = 0;
+  contentType = '';
+  chunks: string[] = [];
+  writableEnded = false;
+  private closeListeners: Array<() => void> = [];
+  private onEnd: () => void;
+  constructor(private readonly onWrite?: (chunk: string) => void, onEnd?: () => void) {
+    this.onEnd = onEnd ?? (() => {});
+  }
+  writeHead(code: number, headers: Record<string, string | number>) {
+    this.code = code;
+    this.contentType = String(headers['Content-Type'] ?? '');
+  }
+  write(chunk: string) {
+    if (this.writableEnded) return;
+    if (this.onWrite) this.onWrite(chunk);
+    else this.chunks.push(chunk);
+  }
+  end(chunk?: string) {
+    if (this.writableEnded) return;
+    if (chunk) this.write(chunk);
+    this.writableEnded = true;
+    this.onEnd();
+    this.close();
+  }
+  flushHeaders() {}
+  on(_event: 'close', listener: () => void) {
+    this.closeListeners.push(listener);
+  }
+  close() {
+    this.writableEnded = true;
+    for (const l of this.closeListeners.splice(0)) l();
+  }
+}
 
 export interface FakeResource {
   group: string;
@@ -29,7 +79,7 @@ interface ActiveWatch {
   labelSelector?: string;
   fieldSelector?: string;
   bookmarks: boolean;
-  response: http.ServerResponse;
+  response: ResponseLike;
 }
 
 export interface RecordedRequest {
@@ -251,7 +301,7 @@ export class FakeApiServer {
     if (!w.response.writableEnded) w.response.write(JSON.stringify(event) + '\n');
   }
 
-  private send(res: http.ServerResponse, code: number, body: unknown): void {
+  private send(res: ResponseLike, code: number, body: unknown): void {
     const text = JSON.stringify(body);
     res.writeHead(code, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
     res.end(text);
@@ -271,22 +321,84 @@ export class FakeApiServer {
         body: text ? JSON.parse(text) : undefined,
         headers: req.headers,
       };
-      this.requests.push(record);
-      const failureIndex = this.injectedFailures.findIndex((f) => !f.match || f.match(record));
-      if (failureIndex >= 0) {
-        const [failure] = this.injectedFailures.splice(failureIndex, 1);
-        this.send(res, failure!.code, status(failure!.code, failure!.reason, failure!.message ?? failure!.reason));
-        return;
-      }
-      try {
-        this.route(record, res);
-      } catch (err) {
-        this.send(res, 500, status(500, 'InternalError', String(err)));
-      }
+      this.dispatch(record, res);
     });
   }
 
-  private route(req: RecordedRequest, res: http.ServerResponse): void {
+  private dispatch(record: RecordedRequest, res: ResponseLike): void {
+    this.requests.push(record);
+    const failureIndex = this.injectedFailures.findIndex((f) => !f.match || f.match(record));
+    if (failureIndex >= 0) {
+      const [failure] = this.injectedFailures.splice(failureIndex, 1);
+      this.send(res, failure!.code, status(failure!.code, failure!.reason, failure!.message ?? failure!.reason));
+      return;
+    }
+    try {
+      this.route(record, res);
+    } catch (err) {
+      this.send(res, 500, status(500, 'InternalError', String(err)));
+    }
+  }
+
+  /**
+   * A Transport that calls this server's handlers directly, without a socket: responses
+   * arrive as resolved promises, so fake-clock tests stay deterministic.
+   */
+  transport(): Transport {
+    const record = (method: string, path: string, query: Record<string, string> | undefined, body: unknown, contentType?: string): RecordedRequest => {
+      const url = new URL(path + encodeQuery(query), 'http://fake');
+      return {
+        method,
+        path: url.pathname,
+        query: Object.fromEntries(url.searchParams),
+        contentType: body === undefined ? undefined : contentType ?? 'application/json',
+        body: body === undefined ? undefined : JSON.parse(typeof body === 'string' ? body : JSON.stringify(body)),
+        headers: {},
+      };
+    };
+    return {
+      request: async (req) => {
+        const res = new MemoryResponse();
+        this.dispatch(record(req.method, req.path, req.query, req.body, req.contentType), res);
+        const text = res.chunks.join('');
+        return { status: res.code, body: text ? JSON.parse(text) : undefined };
+      },
+      watch: (req, onEvent, onClose) => {
+        let stopped = false;
+        let res: MemoryResponse;
+        let pending = '';
+        res = new MemoryResponse(
+          (chunk) => {
+            if (res.code !== 200) return void (pending += chunk);
+            pending += chunk;
+            let newline: number;
+            while ((newline = pending.indexOf('\n')) >= 0) {
+              const line = pending.slice(0, newline);
+              pending = pending.slice(newline + 1);
+              // Deliver asynchronously, as a socket would: handlers may write back to the server.
+              queueMicrotask(() => !stopped && onEvent(JSON.parse(line)));
+            }
+          },
+          () =>
+            queueMicrotask(() => {
+              if (stopped) return;
+              if (res.code !== 200) {
+                onClose(ApiError.fromResponse(res.code, pending ? JSON.parse(pending) : undefined));
+              } else onClose();
+            }),
+        );
+        this.dispatch(record('GET', req.path, { ...req.query, watch: 'true' }, undefined), res);
+        return {
+          stop: () => {
+            stopped = true;
+            res.close();
+          },
+        };
+      },
+    };
+  }
+
+  private route(req: RecordedRequest, res: ResponseLike): void {
     const segments = req.path.split('/').filter(Boolean).map(decodeURIComponent);
     let group: string;
     let version: string;
@@ -424,7 +536,7 @@ export class FakeApiServer {
     return out.sort((a, b) => `${a.metadata.namespace}/${a.metadata.name}`.localeCompare(`${b.metadata.namespace}/${b.metadata.name}`));
   }
 
-  private list(r: FakeResource, resourceId: string, namespace: string | undefined, req: RecordedRequest, res: http.ServerResponse): void {
+  private list(r: FakeResource, resourceId: string, namespace: string | undefined, req: RecordedRequest, res: ResponseLike): void {
     let items = this.selected(resourceId, namespace, req.query);
     let listRevision = this.revision;
     if (req.query.continue) {
@@ -455,7 +567,7 @@ export class FakeApiServer {
     });
   }
 
-  private watch(r: FakeResource, resourceId: string, namespace: string | undefined, req: RecordedRequest, res: http.ServerResponse): void {
+  private watch(r: FakeResource, resourceId: string, namespace: string | undefined, req: RecordedRequest, res: ResponseLike): void {
     res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' });
     res.flushHeaders();
     const w: ActiveWatch = {
