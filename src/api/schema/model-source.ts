@@ -1,3 +1,4 @@
+/// <reference types="node" />
 // Reads the model classes that @kubernetes/client-node generates from Kubernetes' OpenAPI spec:
 // field names and types from each class's `attributeTypeMap` (models/X.js), descriptions and
 // required-ness from the doc comments and `?` markers of its declaration (models/X.d.ts).
