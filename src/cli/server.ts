@@ -12,6 +12,8 @@ import { selectorParsers } from '../apiserver/selector-parsers.js';
 import { bootstrapClusterObjects } from '../apiserver/bootstrap.js';
 import { subresourceHandlers } from '../apiserver/subresources.js';
 import { builtinResources } from '../api/resources.js';
+import { createSchemaRegistry } from '../api/schema/index.js';
+import { openApiHandler } from '../apiserver/openapi-handler.js';
 import { createStore } from '../storage/index.js';
 import type { Store } from '../storage/types.js';
 import { systemClock } from '../util/clock.js';
@@ -76,11 +78,13 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     etcdEndpoints: config.etcdEndpoints,
   });
   let apiRef: ApiServer | undefined;
+  const schemas = createSchemaRegistry({ kinds: builtinResources });
   const api = await createApiServer({
+    nonResource: [(request) => openApiHandler(apiRef!.registry, schemas, () => [])(request)],
     subresources: subresourceHandlers({ registry: () => apiRef!.registry, resources: () => apiRef!.resources, now: () => new Date() }),
     store,
     resources: builtinResources,
-    semantics: builtinSemantics(),
+    semantics: builtinSemantics(schemas),
     patch: patchEngines(),
     selectors: selectorParsers,
     clock: systemClock,
