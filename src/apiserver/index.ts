@@ -22,7 +22,8 @@ export interface ApiServerOptions {
   patch: PatchEngines;
   selectors: SelectorParsers;
   clock: Clock;
-  tls: { keyPem: string; certPem: string; caPem: string };
+  /** Without TLS material no HTTPS server is created (in-process use only, e.g. tests). */
+  tls?: { keyPem: string; certPem: string; caPem: string };
   authenticator?: Authenticator;
   authorizer?: Authorizer;
   admission?: AdmissionPlugin[];
@@ -39,7 +40,7 @@ export interface ApiServer {
   cache: WatchCache;
   metrics: ApiMetrics;
   admission: AdmissionChain;
-  https: Server;
+  https?: Server;
   /** Base URL once listening. */
   url: string;
   listen(port: number, host: string): Promise<string>;
@@ -118,12 +119,14 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
     subresources: options.subresources,
     observe: (info, status, seconds) => metrics.observe(info, status, seconds),
   });
-  const https = createHttpsServer({
-    ...options.tls,
-    handler,
-    authenticator: options.authenticator ?? certificateAuthenticator(options.tls.caPem),
-    connect: options.connect,
-  });
+  const https = options.tls
+    ? createHttpsServer({
+        ...options.tls,
+        handler,
+        authenticator: options.authenticator ?? certificateAuthenticator(options.tls.caPem),
+        connect: options.connect,
+      })
+    : undefined;
   await cache.start();
   return {
     registry,
@@ -138,6 +141,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
     },
     listen(port, host) {
       return new Promise((resolve, reject) => {
+        if (!https) return reject(new Error('no TLS material: this API server is in-process only'));
         https.once('error', reject);
         https.listen(port, host, () => {
           https.off('error', reject);
@@ -152,10 +156,12 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
     async close() {
       listening = false;
       cache.stop();
-      await new Promise<void>((resolve) => {
-        https.close(() => resolve());
-        https.closeAllConnections();
-      });
+      if (https?.listening) {
+        await new Promise<void>((resolve) => {
+          https.close(() => resolve());
+          https.closeAllConnections();
+        });
+      }
     },
   };
 }

@@ -11,6 +11,7 @@ import { patchEngines } from '../apiserver/patch-engines.js';
 import { selectorParsers } from '../apiserver/selector-parsers.js';
 import { bootstrapClusterObjects } from '../apiserver/bootstrap.js';
 import { subresourceHandlers } from '../apiserver/subresources.js';
+import { defaultAdmission } from '../apiserver/admission-plugins.js';
 import { builtinResources } from '../api/resources.js';
 import { createSchemaRegistry } from '../api/schema/index.js';
 import { openApiHandler } from '../apiserver/openapi-handler.js';
@@ -80,6 +81,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   let apiRef: ApiServer | undefined;
   const schemas = createSchemaRegistry({ kinds: builtinResources });
   const api = await createApiServer({
+    admission: defaultAdmission({ resources: () => apiRef!.resources, registry: () => apiRef!.registry }),
     nonResource: [(request) => openApiHandler(apiRef!.registry, schemas, () => [])(request)],
     subresources: subresourceHandlers({ registry: () => apiRef!.registry, resources: () => apiRef!.resources, now: () => new Date() }),
     store,
