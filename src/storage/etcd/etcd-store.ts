@@ -5,7 +5,7 @@
 // Every key is stored under `namespace` (like kube-apiserver's --etcd-prefix), which lets
 // several clusters or test runs share one etcd. Revisions and compaction stay global to etcd.
 
-import { ClientClosedError, Etcd3, GRPCGenericError, type IKeyValue, type IRangeRequest, type IResponseHeader, type IWatchResponse } from 'etcd3';
+import { ClientClosedError, Etcd3, GRPCGenericError, type IOptions, type IKeyValue, type IRangeRequest, type IResponseHeader, type IWatchResponse } from 'etcd3';
 import {
   CompactedError,
   FutureRevisionError,
@@ -40,6 +40,14 @@ const LEASE_EXISTS = 'lease already exists';
 /** A key that sorts before every real key; used for revision-only requests. */
 const PROBE_KEY = Buffer.from([0]);
 
+// etcd3 retries "recoverable" failures up to 3 times by default. A retried transaction whose first
+// attempt did commit would come back as a false conflict (or a false AlreadyExists), so requests go
+// out exactly once and the caller decides about retrying.
+const sendOnce = {
+  execute: <T>(fn: (context: { signal: AbortSignal }) => PromiseLike<T> | T): Promise<T> =>
+    Promise.resolve().then(() => fn({ signal: new AbortController().signal })),
+} as unknown as NonNullable<NonNullable<IOptions['faultHandling']>['global']>;
+
 function randomLeaseId(): number {
   // 52 random bits, never 0 (0 means "no lease" to etcd).
   return Math.floor(Math.random() * (2 ** 52 - 1)) + 1;
@@ -61,7 +69,7 @@ export class EtcdStore implements Store {
   private closed = false;
 
   constructor(options: EtcdStoreOptions) {
-    this.client = new Etcd3({ hosts: options.endpoints, dialTimeout: options.requestTimeoutMs ?? 10_000 });
+    this.client = new Etcd3({ hosts: options.endpoints, dialTimeout: options.requestTimeoutMs ?? 10_000, faultHandling: { global: sendOnce } });
     this.namespace = options.namespace ?? '';
     this.namespaceBytes = Buffer.byteLength(this.namespace);
     this.timeoutMs = options.requestTimeoutMs ?? 10_000;
