@@ -126,4 +126,26 @@ describe('etcd backend specifics', () => {
       await b.close();
     }
   });
+
+  test('losing etcd ends a watch with StoreUnavailableError and fails requests the same way', async () => {
+    const own = await startEtcd();
+    const store = await openEtcdStore({ endpoints: [own.endpoint], requestTimeoutMs: 500 });
+    try {
+      const errors: Error[] = [];
+      const start = (await store.currentRevision()) + 1;
+      store.watch('/registry/pods/', { startRevision: start }, () => {}, (error) => errors.push(error));
+      assert.ok((await store.create('/registry/pods/ns/a', 'a')).succeeded);
+      await own.stop();
+      const deadline = Date.now() + 5000;
+      while (errors.length === 0) {
+        assert.ok(Date.now() < deadline, 'watch did not report the lost etcd');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      assert.ok(errors[0] instanceof StoreUnavailableError, String(errors[0]));
+      await assert.rejects(store.get('/registry/pods/ns/a'), StoreUnavailableError);
+    } finally {
+      await store.close();
+      await own.stop();
+    }
+  });
 });
