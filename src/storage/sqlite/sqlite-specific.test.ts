@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DatastoreOpenError, openSqliteStore } from './sqlite-store.js';
+import { StoreUnavailableError, type WatchEvent } from '../types.js';
 import { createMaintenance } from './maintenance.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'navarch-sqlite-specific-'));
@@ -153,6 +154,34 @@ describe('sqlite datastore file', () => {
       });
     } finally {
       await first.close();
+    }
+  });
+
+  test('a failed commit rejects its whole batch, persists nothing, and reuses no revision', async () => {
+    const store = openSqliteStore(nextFile());
+    try {
+      // Stands in for an I/O failure (disk full) in the middle of a group commit.
+      store.sqlite.db.exec(`CREATE TEMP TRIGGER fail_insert BEFORE INSERT ON kv WHEN NEW.name = '/registry/pods/ns/fail' BEGIN SELECT RAISE(ABORT, 'disk on fire'); END;`);
+      const before = await store.currentRevision();
+      const seen: WatchEvent[] = [];
+      store.watch('/registry/pods/', { startRevision: before + 1 }, (events) => seen.push(...events), () => {});
+      const results = await Promise.allSettled([
+        store.create('/registry/pods/ns/ok', 'ok'),
+        store.create('/registry/pods/ns/fail', 'boom'),
+      ]);
+      for (const result of results) {
+        assert.equal(result.status, 'rejected');
+        assert.ok((result as PromiseRejectedResult).reason instanceof StoreUnavailableError);
+      }
+      assert.equal(await store.currentRevision(), before);
+      assert.equal((await store.get('/registry/pods/ns/ok')).kv, null);
+      const next = await store.create('/registry/pods/ns/ok', 'ok');
+      assert.ok(next.succeeded);
+      assert.equal(next.revision, before + 1);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      assert.deepEqual(seen.map((e) => `${e.type} ${e.kv.key}@${e.kv.modRevision}`), [`PUT /registry/pods/ns/ok@${before + 1}`]);
+    } finally {
+      await store.close();
     }
   });
 
