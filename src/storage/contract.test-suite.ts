@@ -355,23 +355,46 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
         assert.equal(creates.filter((r) => r.succeeded).length, 1);
       }));
 
-    test('a lease that is not kept alive expires and deletes its keys with DELETE events', () =>
+    test('a lease that is not kept alive expires and deletes its keys with DELETE events; a kept-alive one stays', () =>
       withStore(async (store) => {
         const lease = await store.grantLease(1);
-        assert.ok(lease > 0);
+        const kept = await store.grantLease(1);
+        assert.ok(lease > 0 && kept > 0 && lease !== kept);
         const start = (await store.currentRevision()) + 1;
         const watcher = record(store, '/registry/events/', { startRevision: start });
         const created = ok(await store.create('/registry/events/ns/e1', 'event', { lease }));
         assert.equal(created.kv?.lease, lease);
         ok(await store.create('/registry/events/ns/e2', 'no lease'));
-        await watcher.untilCount(3, 8000);
-        const deleted = watcher.events[2]!;
-        assert.equal(deleted.type, 'DELETE');
-        assert.equal(deleted.kv.key, '/registry/events/ns/e1');
-        assert.equal(deleted.prevKv?.value, 'event');
-        assert.equal((await store.get('/registry/events/ns/e1')).kv, null);
-        assert.equal((await store.get('/registry/events/ns/e2')).kv?.value, 'no lease');
-        await assert.rejects(store.keepAliveLease(lease), LeaseNotFoundError);
+        ok(await store.create('/registry/events/ns/e3', 'kept', { lease: kept }));
+        let keepingAlive = true;
+        const keeper = (async () => {
+          while (keepingAlive) {
+            await store.keepAliveLease(kept);
+            await new Promise((resolve) => setTimeout(resolve, 200));
+          }
+        })();
+        try {
+          await watcher.untilCount(4, 8000);
+          const deleted = watcher.events[3]!;
+          assert.equal(deleted.type, 'DELETE');
+          assert.equal(deleted.kv.key, '/registry/events/ns/e1');
+          assert.equal(deleted.kv.value, 'event');
+          assert.equal(deleted.prevKv?.value, 'event');
+          assert.equal((await store.get('/registry/events/ns/e1')).kv, null);
+          assert.equal((await store.get('/registry/events/ns/e2')).kv?.value, 'no lease');
+          await assert.rejects(store.keepAliveLease(lease), LeaseNotFoundError);
+          // Well past the kept lease's original deadline, its key is still there.
+          await new Promise((resolve) => setTimeout(resolve, 700));
+          assert.equal((await store.get('/registry/events/ns/e3')).kv?.value, 'kept');
+          assert.equal(watcher.events.length, 4);
+        } finally {
+          keepingAlive = false;
+          await keeper;
+        }
+        await store.revokeLease(kept);
+        await watcher.untilCount(5);
+        assert.equal(watcher.events[4]!.type, 'DELETE');
+        assert.equal(watcher.events[4]!.kv.key, '/registry/events/ns/e3');
         watcher.watch.cancel();
       }));
 

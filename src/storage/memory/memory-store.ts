@@ -76,8 +76,25 @@ export class MemoryRevisionLog implements RevisionLog {
   }
 
   transaction<T>(fn: () => T): T {
-    // Appends cannot fail halfway in memory, so there is nothing to roll back.
-    return fn();
+    // Same all-or-nothing contract as sqlite, so LogStore's error path behaves alike.
+    const revision = this.currentRevision;
+    const leases = new Map(this.leaseRecords);
+    const lastLeaseId = this.lastLeaseId;
+    try {
+      return fn();
+    } catch (error) {
+      for (const [id, row] of [...this.rows].filter(([id]) => id > revision)) {
+        this.rows.delete(id);
+        const ids = this.byName.get(row.name)!.filter((other) => other !== id);
+        if (ids.length === 0) this.byName.delete(row.name);
+        else this.byName.set(row.name, ids);
+      }
+      this.currentRevision = revision;
+      this.leaseRecords.clear();
+      for (const [id, lease] of leases) this.leaseRecords.set(id, lease);
+      this.lastLeaseId = lastLeaseId;
+      throw error;
+    }
   }
 
   append(row: LogRow): void {

@@ -76,7 +76,8 @@ export class SqliteRevisionLog implements RevisionLog {
     if (isNew) fs.mkdirSync(path.dirname(file), { recursive: true });
     let db: Database.Database;
     try {
-      db = new Database(file);
+      // One owner per file: waiting on a lock would only delay the "in use" error.
+      db = new Database(file, { timeout: 100 });
     } catch (error) {
       throw new DatastoreOpenError(`cannot open sqlite datastore ${file}: ${(error as Error).message}`);
     }
