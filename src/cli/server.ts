@@ -15,7 +15,8 @@ import { defaultAdmission } from '../apiserver/admission-plugins.js';
 import { builtinResources } from '../api/resources.js';
 import { createSchemaRegistry } from '../api/schema/index.js';
 import { openApiHandler } from '../apiserver/openapi-handler.js';
-import { createStore } from '../storage/index.js';
+import { createStore, createMaintenance, SqliteStore } from '../storage/index.js';
+import { reviewHandlers } from '../apiserver/reviews.js';
 import type { Store } from '../storage/types.js';
 import { systemClock } from '../util/clock.js';
 import { flag, flagList, type ParsedArgs } from './args.js';
@@ -79,11 +80,15 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     etcdEndpoints: config.etcdEndpoints,
   });
   let apiRef: ApiServer | undefined;
+  const authorizer = { authorize: () => ({ allowed: true, reason: '' }) };
   const schemas = createSchemaRegistry({ kinds: builtinResources });
   const api = await createApiServer({
     admission: defaultAdmission({ resources: () => apiRef!.resources, registry: () => apiRef!.registry }),
     nonResource: [(request) => openApiHandler(apiRef!.registry, schemas, () => [])(request)],
-    subresources: subresourceHandlers({ registry: () => apiRef!.registry, resources: () => apiRef!.resources, now: () => new Date() }),
+    subresources: {
+      ...subresourceHandlers({ registry: () => apiRef!.registry, resources: () => apiRef!.resources, now: () => new Date() }),
+      ...reviewHandlers({ authorizer: () => authorizer }),
+    },
     store,
     resources: builtinResources,
     semantics: builtinSemantics(schemas),
@@ -102,6 +107,16 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     clientCertPem: pki.admin.certPem,
     clientKeyPem: pki.admin.keyPem,
   });
+  // Old revisions are compacted (keeping 5 minutes of history for watch resumption) and the
+  // WAL checkpointed, so the database file does not grow without bound.
+  let maintenanceTimer: NodeJS.Timeout | undefined;
+  if (store instanceof SqliteStore) {
+    const maintenance = createMaintenance(store, { retainMinutes: 5 });
+    maintenanceTimer = setInterval(() => {
+      maintenance.run().catch((e) => log.warn('storage', 'maintenance failed', { error: (e as Error).message }));
+    }, 60_000);
+    maintenanceTimer.unref();
+  }
   log.info('apiserver', 'serving', { url, dataDir: config.dataDir, datastore: config.datastore, startupMs: Date.now() - started });
   return {
     api,
@@ -109,6 +124,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     url,
     kubeconfigPath,
     async stop() {
+      if (maintenanceTimer) clearInterval(maintenanceTimer);
       await api.close();
       await store.close();
     },
