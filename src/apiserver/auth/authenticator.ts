@@ -70,8 +70,8 @@ export interface AuthenticatorOptions {
 }
 
 export interface AuthenticationRequest {
-  /** `tlsSocket.getPeerCertificate()`; an empty object when the client sent none. */
-  peerCertificate?: Partial<PeerCertificate> & { raw?: Buffer };
+  /** `tlsSocket.getPeerCertificate()` (a tls.PeerCertificate); an empty object when the client sent none. */
+  peerCertificate?: Pick<PeerCertificate, 'raw'> | { raw?: Uint8Array };
   /** The raw Authorization header. */
   authorizationHeader?: string;
 }
@@ -196,7 +196,7 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     async authenticate(request) {
       const raw = request.peerCertificate?.raw;
       if (raw && raw.length > 0) {
-        const user = authenticateCertificate(raw);
+        const user = authenticateCertificate(Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength));
         if (user) return withAuthenticatedGroup(user);
         // Kubernetes rejects a request whose client certificate does not verify, whatever else it carries.
         return null;
