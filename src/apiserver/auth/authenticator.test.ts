@@ -13,6 +13,7 @@ import {
   createCertificateAuthority,
   generatePrivateKeyPem,
   issueClientCertificate,
+  issueServingCertificate,
   pemDecode,
   type CertificateAuthority,
 } from './pki.js';
@@ -79,6 +80,9 @@ describe('authenticator', () => {
     const other = await createCertificateAuthority();
     const stranger = await issueClientCertificate(other, { user: 'eve', groups: ['system:masters'] });
     assert.equal(await make().authenticate({ peerCertificate: raw(stranger.certPem) }), null);
+    // a serving certificate (serverAuth only) is not a client credential
+    const serving = await issueServingCertificate(ca);
+    assert.equal(await make().authenticate({ peerCertificate: raw(serving.certPem) }), null);
     const shortLived = await issueClientCertificate(ca, { user: 'temp', validityDays: 1 });
     assert.equal(await make({ now: () => new Date(Date.now() + 2 * 86400_000) }).authenticate({ peerCertificate: raw(shortLived.certPem) }), null);
     assert.equal(await make({ now: () => new Date(Date.now() - 86400_000) }).authenticate({ peerCertificate: raw(shortLived.certPem) }), null);

@@ -130,16 +130,18 @@ interface VisitedRules {
 export interface RbacAuthorizer extends Authorizer, RuleResolver {}
 
 export function createRbacAuthorizer(lister: RbacLister): RbacAuthorizer {
-  const clusterRoleRules = (name: string): PolicyRule[] | undefined =>
-    lister.clusterRoles().find((r) => r.metadata.name === name)?.rules as PolicyRule[] | undefined;
-  const roleRules = (namespace: string, name: string): PolicyRule[] | undefined =>
-    lister.roles(namespace).find((r) => r.metadata.name === name)?.rules as PolicyRule[] | undefined;
+  const byName = (objects: KubeObject[]) => new Map(objects.map((o) => [o.metadata.name ?? '', o]));
 
   /**
    * Visits the rules bound to `user`, cluster-wide first and then in `namespace`; stops when `visit`
    * returns true. Missing roles are reported through `onError` (they make a rules review incomplete).
    */
   function visitRulesFor(user: UserInfo, namespace: string, visit: (v: VisitedRules) => boolean, onError: (message: string) => void): void {
+    // Indexed once per question, and only if some binding matches: most bindings name other subjects.
+    let clusterRoles: Map<string, KubeObject> | undefined;
+    let roles: Map<string, KubeObject> | undefined;
+    const clusterRoleRules = (name: string) => (clusterRoles ??= byName(lister.clusterRoles())).get(name)?.rules as PolicyRule[] | undefined;
+    const roleRules = (ns: string, name: string) => (roles ??= byName(lister.roles(ns))).get(name)?.rules as PolicyRule[] | undefined;
     for (const binding of lister.clusterRoleBindings()) {
       const subjects = (binding.subjects ?? []) as Subject[];
       const matched = subjects.find((s) => subjectAppliesToUser(user, s, ''));
