@@ -18,6 +18,9 @@ import {
   type CertificateAuthority,
 } from './pki.js';
 import { formatJoinToken } from './join-token.js';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 
 const ISSUER = 'https://kubernetes.default.svc.cluster.local';
 const b64 = (s: string) => Buffer.from(s).toString('base64');
@@ -227,5 +230,42 @@ describe('authenticator', () => {
     const key = createPrivateKey(saKey.privateKeyPem);
     const token = await new SignJWT({}).setProtectedHeader({ alg: 'ES256' }).setIssuer('https://elsewhere').setSubject('x').setExpirationTime('1h').sign(key);
     assert.equal(await make().authenticate({ authorizationHeader: `Bearer ${token}` }), null);
+  });
+
+  test('over a real TLS connection: the peer certificate Node hands over authenticates the admin', async () => {
+    const { issueAdminCertificate } = await import('./pki.js');
+    const serving = await issueServingCertificate(ca);
+    const admin = await issueAdminCertificate(ca);
+    const auth = make({ now: () => new Date() });
+    const server = https.createServer({ key: serving.keyPem, cert: serving.certPem, ca: ca.certPem, requestCert: true, rejectUnauthorized: false }, (req, res) => {
+      const peerCertificate = (req.socket as TLSSocket).getPeerCertificate();
+      auth.authenticate({ peerCertificate, authorizationHeader: req.headers.authorization }).then((user) => {
+        res.statusCode = user ? 200 : 401;
+        res.end(JSON.stringify(user));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    const call = (options: https.RequestOptions) =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = https.request({ host: '127.0.0.1', port, path: '/', ca: ca.certPem, ...options }, (res) => {
+          let body = '';
+          res.on('data', (c) => (body += c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    try {
+      const withCert = await call({ cert: admin.certPem, key: admin.keyPem });
+      assert.equal(withCert.status, 200);
+      assert.deepEqual(JSON.parse(withCert.body), { username: 'navarch-admin', groups: ['system:masters', 'system:authenticated'] });
+      const anonymous = await call({});
+      assert.deepEqual(JSON.parse(anonymous.body), { username: 'system:anonymous', groups: ['system:unauthenticated'] });
+      const badToken = await call({ headers: { authorization: 'Bearer abcdef.0000000000000000' } });
+      assert.equal(badToken.status, 401);
+    } finally {
+      server.close();
+    }
   });
 });
