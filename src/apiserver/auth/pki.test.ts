@@ -123,6 +123,12 @@ describe('pki', () => {
     await assert.rejects(signCertificateRequest(ca, pemEncode('CERTIFICATE REQUEST', der)));
   });
 
+  test('leaf certificates never outlive the CA', async () => {
+    const caInfo = readCertificate(ca.certPem);
+    const leaf = await issueClientCertificate(ca, { user: 'x', now: new Date(caInfo.notAfter.getTime() - 10 * DAY) });
+    assert.equal(readCertificate(leaf.certPem).notAfter.getTime(), caInfo.notAfter.getTime());
+  });
+
   test('needsRenewal within 90 days of expiry', async () => {
     const leaf = await issueClientCertificate(ca, { user: 'x', validityDays: 100 });
     assert.equal(needsRenewal(leaf.certPem, new Date()), false);

@@ -157,6 +157,9 @@ async function signLeaf(
 ): Promise<string> {
   const caCert = new x509.X509Certificate(ca.certPem);
   const signingKey = await importSigningKey(ca.keyPem);
+  // A certificate outliving its issuer would fail verification in the meantime anyway; clamp it, like Kubernetes' signer.
+  const leafValidity = validity(request, LEAF_VALIDITY_DAYS);
+  if (leafValidity.notAfter > caCert.notAfter) leafValidity.notAfter = caCert.notAfter;
   const extendedUsages = request.usages.map((u) => (u === 'server' ? x509.ExtendedKeyUsage.serverAuth : x509.ExtendedKeyUsage.clientAuth));
   const extensions: x509.Extension[] = [
     new x509.BasicConstraintsExtension(false, undefined, true),
@@ -178,7 +181,7 @@ async function signLeaf(
       publicKey,
       signingKey,
       signingAlgorithm: EC_SIGNING,
-      ...validity(request, LEAF_VALIDITY_DAYS),
+      ...leafValidity,
       extensions,
     },
     crypto,
