@@ -122,6 +122,9 @@ export class ApiHandler {
   }
 
   private async dispatch(request: ApiRequest, info: RequestInfo): Promise<ApiResponse> {
+    if (request.headers['impersonate-user'] || request.headers['impersonate-group'] || request.headers['impersonate-uid']) {
+      request = { ...request, user: await this.impersonate(request) };
+    }
     if (!info.isResourceRequest) {
       await this.authorizeOrThrow({ user: request.user, verb: request.method.toLowerCase(), namespace: '', apiGroup: '', apiVersion: '', resource: '', subresource: '', name: '', path: request.path, resourceRequest: false });
       for (const h of this.deps.nonResource ?? []) {
@@ -167,6 +170,42 @@ export class ApiHandler {
     return response;
   }
 
+  /**
+   * Impersonate-User / -Group / -Uid / -Extra-* headers (kubectl --as, --as-group): the caller
+   * must be allowed to "impersonate" each; the request then runs as that user.
+   */
+  private async impersonate(request: ApiRequest): Promise<UserInfo> {
+    const h = request.headers;
+    const username = h['impersonate-user'];
+    if (!username) throw forbidden('requested impersonation of groups or uid without impersonating a user');
+    const groups = (h['impersonate-group'] ?? '').split(',').map((g) => g.trim()).filter(Boolean);
+    const base = { user: request.user, apiVersion: 'v1', subresource: '', path: request.path, resourceRequest: true };
+    const sa = /^system:serviceaccount:([^:]+):([^:]+)$/.exec(username);
+    const check = async (apiGroup: string, resource: string, name: string, namespace = '') => {
+      const decision = await this.deps.authorizer.authorize({ ...base, verb: 'impersonate', apiGroup, resource, name, namespace });
+      if (!decision.allowed) {
+        const what = sa && resource === 'serviceaccounts' ? `serviceaccounts "${name}"` : `${resource} "${name}"`;
+        throw forbidden(`${what} is forbidden: User "${request.user.username}" cannot impersonate resource "${resource}" in API group "${apiGroup}"${namespace ? ` in the namespace "${namespace}"` : ' at the cluster scope'}`);
+      }
+    };
+    if (sa) await check('', 'serviceaccounts', sa[2], sa[1]);
+    else await check('', 'users', username);
+    for (const g of groups) await check('', 'groups', g);
+    const uid = h['impersonate-uid'];
+    if (uid) await check('authentication.k8s.io', 'uids', uid);
+    const extra: Record<string, string[]> = {};
+    for (const [k, v] of Object.entries(h)) {
+      if (!k.startsWith('impersonate-extra-') || v === undefined) continue;
+      const key = decodeURIComponent(k.slice('impersonate-extra-'.length));
+      extra[key] = v.split(',').map((x) => x.trim());
+      for (const value of extra[key]) await check('authentication.k8s.io', `userextras/${key}`, value);
+    }
+    const allGroups = [...groups];
+    if (sa) allGroups.push('system:serviceaccounts', `system:serviceaccounts:${sa[1]}`);
+    if (username !== 'system:anonymous' && !allGroups.includes('system:authenticated')) allGroups.push('system:authenticated');
+    return { username, uid, groups: allGroups, extra: Object.keys(extra).length ? extra : undefined };
+  }
+
   private async authorizeOrThrow(attributes: AuthorizationAttributes): Promise<void> {
     const decision = await this.deps.authorizer.authorize(attributes);
     if (decision.allowed) return;
@@ -177,7 +216,7 @@ export class ApiHandler {
     const resourceName = attributes.subresource ? `${attributes.resource}/${attributes.subresource}` : attributes.resource;
     const groupResource = attributes.apiGroup ? `${attributes.resource}.${attributes.apiGroup}` : attributes.resource;
     const what = attributes.name ? `${groupResource} "${attributes.name}"` : groupResource;
-    const scope = attributes.namespace ? ` in the namespace "${attributes.namespace}"` : attributes.resource === 'namespaces' ? '' : ' at the cluster scope';
+    const scope = attributes.namespace ? ` in the namespace "${attributes.namespace}"` : ' at the cluster scope';
     const apiGroupText = `in API group "${attributes.apiGroup}"`;
     throw forbidden(`${what} is forbidden: User "${user}" cannot ${attributes.verb} resource "${resourceName}" ${apiGroupText}${scope}${decision.reason ? `: ${decision.reason}` : ''}`, {
       name: attributes.name || undefined,

@@ -9,8 +9,8 @@ import { ApiError, unauthorized } from './errors.js';
 import type { ApiHandler, ApiRequest, ApiResponse } from './handler.js';
 
 export interface Authenticator {
-  /** null = anonymous; throws/returns 'invalid' when credentials were presented but are wrong. */
-  authenticate(input: { peerCertificate?: { raw?: Buffer }; authorizationHeader?: string }): Promise<UserInfo | null | 'invalid'>;
+  /** The user (system:anonymous when no credentials were presented), or null when credentials did not verify (401). */
+  authenticate(input: { peerCertificate?: { raw?: Buffer }; authorizationHeader?: string }): Promise<UserInfo | null>;
 }
 
 export const anonymousUser: UserInfo = { username: 'system:anonymous', groups: ['system:unauthenticated'] };
@@ -46,10 +46,10 @@ export function createHttpsServer(options: HttpServerOptions): https.Server {
       peerCertificate: peer && (peer as { raw?: Buffer }).raw ? peer : undefined,
       authorizationHeader: req.headers.authorization,
     });
-    if (user === 'invalid') throw unauthorized();
+    if (user === null) throw unauthorized();
     const headers: Record<string, string | undefined> = {};
     for (const [k, v] of Object.entries(req.headers)) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
-    return { method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers, user: user ?? anonymousUser };
+    return { method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers, user };
   };
 
   const readBody = (req: IncomingMessage): Promise<Buffer> =>

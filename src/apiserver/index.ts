@@ -66,8 +66,8 @@ export function certificateAuthenticator(caPem: string, next?: Authenticator): A
         }
       }
       if (next) return next.authenticate(input);
-      if (input.authorizationHeader) return 'invalid';
-      return null;
+      if (input.authorizationHeader) return null;
+      return { username: 'system:anonymous', groups: ['system:unauthenticated'] };
     },
   };
 }

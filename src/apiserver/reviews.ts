@@ -5,10 +5,11 @@ import type { UserInfo } from './admission.js';
 import { badRequest, invalid } from './errors.js';
 import type { Authorizer, SubresourceHandler } from './handler.js';
 import type { Authenticator } from './http-server.js';
+import type { SubjectRulesReviewStatus } from './authz/types.js';
 
 export interface RulesLister {
   /** Resource and non-resource rules that apply to `user` in `namespace` (SelfSubjectRulesReview). */
-  rulesFor(user: UserInfo, namespace: string): { resourceRules: KubeObject[]; nonResourceRules: KubeObject[]; incomplete: boolean };
+  rulesFor(user: UserInfo, namespace: string): SubjectRulesReviewStatus;
 }
 
 function parse(body: unknown): KubeObject {
@@ -88,7 +89,7 @@ export function reviewHandlers(deps: { authorizer: () => Authorizer; authenticat
     if (!token) throw invalid(resource.groupKind, resource.group, resource.kind, '', [{ type: 'FieldValueRequired', field: 'spec.token', message: 'Required value' }]);
     const authenticator = deps.authenticator?.();
     const user = authenticator ? await authenticator.authenticate({ authorizationHeader: `Bearer ${token}` }) : null;
-    const authenticated = !!user && user !== 'invalid';
+    const authenticated = !!user && user.username !== 'system:anonymous';
     return {
       status: 201,
       body: {

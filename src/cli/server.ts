@@ -17,6 +17,7 @@ import { createSchemaRegistry } from '../api/schema/index.js';
 import { openApiHandler } from '../apiserver/openapi-handler.js';
 import { createStore, createMaintenance, SqliteStore } from '../storage/index.js';
 import { reviewHandlers } from '../apiserver/reviews.js';
+import { createSecurity, defaultRbacObjects, type Security } from '../apiserver/security.js';
 import type { Store } from '../storage/types.js';
 import { systemClock } from '../util/clock.js';
 import { flag, flagList, type ParsedArgs } from './args.js';
@@ -80,14 +81,14 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     etcdEndpoints: config.etcdEndpoints,
   });
   let apiRef: ApiServer | undefined;
-  const authorizer = { authorize: () => ({ allowed: true, reason: '' }) };
+  let security: Security | undefined;
   const schemas = createSchemaRegistry({ kinds: builtinResources });
   const api = await createApiServer({
     admission: defaultAdmission({ resources: () => apiRef!.resources, registry: () => apiRef!.registry }),
     nonResource: [(request) => openApiHandler(apiRef!.registry, schemas, () => [])(request)],
     subresources: {
       ...subresourceHandlers({ registry: () => apiRef!.registry, resources: () => apiRef!.resources, now: () => new Date() }),
-      ...reviewHandlers({ authorizer: () => authorizer }),
+      ...reviewHandlers({ authorizer: () => security!.authorizer, authenticator: () => security!.authenticator, rules: () => security!.rules }),
     },
     store,
     resources: builtinResources,
@@ -96,9 +97,12 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     selectors: selectorParsers,
     clock: systemClock,
     tls: { keyPem: pki.serving.keyPem, certPem: pki.serving.certPem, caPem: pki.ca.certPem },
+    authenticator: { authenticate: (input) => security!.authenticator.authenticate(input) },
+    authorizer: { authorize: (attributes) => security!.authorizer.authorize(attributes) },
   });
+  security = createSecurity({ cache: api.cache, registry: api.registry, caPem: pki.ca.certPem, serviceAccountPublicKeyPem: pki.serviceAccountPublicKeyPem, joinToken: pki.token });
   apiRef = api;
-  await bootstrapClusterObjects(api);
+  await bootstrapClusterObjects(api, defaultRbacObjects());
   const url = await api.listen(config.port, config.bindAddress);
   const kubeconfigPath = join(config.dataDir, 'kubeconfig');
   await writeKubeconfig(kubeconfigPath, {
