@@ -149,7 +149,8 @@ export function applyServerSide(live: KubeObject | null, applied: KubeObject, ma
   let othersSet = new FieldSet();
   for (const [identity, state] of managers) if (identity !== applierIdentity) othersSet = othersSet.union(state.set);
   const abandoned = lastApplied.difference(appliedSet).difference(othersSet);
-  for (const path of abandoned.paths().reverse()) {
+  // Parents before children: an item is found by its key fields, so they must still be there.
+  for (const path of abandoned.paths()) {
     if (othersSet.hasDescendant(path) || appliedSet.hasDescendant(path)) continue;
     removePath(merged, path);
   }

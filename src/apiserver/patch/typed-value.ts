@@ -178,24 +178,32 @@ function mergeListItems(
   return result;
 }
 
-/** Removes the value at `path` from `object` in place; a missing path is not an error. */
+/** Removes the value at `path` from `object` in place; a missing path is not an error. Maps and
+ *  lists emptied by the removal go too, as Kubernetes prunes them (the root object stays). */
 export function removePath(object: unknown, path: FieldPath): void {
+  const chain: { container: JsonObject | unknown[]; at: string | number }[] = [];
   let current: unknown = object;
-  for (let i = 0; i < path.length; i++) {
-    const element = path[i]!;
-    const last = i === path.length - 1;
+  for (const element of path) {
     if (element.startsWith('f:')) {
       if (!isPlainObject(current)) return;
       const name = element.slice(2);
-      if (last) delete current[name];
-      else current = current[name];
+      if (!(name in current)) return;
+      chain.push({ container: current, at: name });
+      current = current[name];
       continue;
     }
     if (!Array.isArray(current)) return;
     const index = findItem(current, element);
     if (index < 0) return;
-    if (last) current.splice(index, 1);
-    else current = current[index];
+    chain.push({ container: current, at: index });
+    current = current[index];
+  }
+  for (let i = chain.length - 1; i >= 0; i--) {
+    const { container, at } = chain[i]!;
+    if (Array.isArray(container)) container.splice(at as number, 1);
+    else delete container[at as string];
+    const isEmpty = Array.isArray(container) ? container.length === 0 : Object.keys(container).length === 0;
+    if (!isEmpty || i === 0) return;
   }
 }
 
