@@ -3,6 +3,7 @@
 // and, for Update only, apiVersion — as Kubernetes does, so one applier keeps one entry across
 // API versions while each updater's version is remembered.
 import type { KubeObject, ManagedFieldsEntry, SchemaNode } from '../../api/types.js';
+import { PatchError } from './errors.js';
 import { deepClone, deepEqual, isPlainObject } from './json.js';
 import { FieldSet, formatFieldPath } from './field-set.js';
 import { compareObjects, fieldSetOf, mergeApplied, removePath } from './typed-value.js';
@@ -138,7 +139,11 @@ export function applyServerSide(live: KubeObject | null, applied: KubeObject, ma
   }
 
   const config = deepClone(applied);
-  if (isPlainObject(config.metadata)) delete config.metadata.managedFields;
+  if (isPlainObject(config.metadata)) {
+    const sent = config.metadata.managedFields;
+    if (Array.isArray(sent) && sent.length > 0) throw new PatchError('metadata.managedFields must be nil', 400);
+    delete config.metadata.managedFields;
+  }
   const appliedSet = fieldSetOf(config, schema);
   const applierIdentity = managerIdentity(manager, 'Apply', options.apiVersion, options.subresource);
   const lastApplied = managers.get(applierIdentity)?.set ?? new FieldSet();
@@ -185,6 +190,8 @@ export function applyServerSide(live: KubeObject | null, applied: KubeObject, ma
   const applier = managers.get(applierIdentity);
   if (applier) {
     setManagerFields(applier, appliedSet);
+    // The entry's time says when this manager last changed the object.
+    if (!sameContent(liveObject, merged)) applier.changed = true;
     if (applier.apiVersion !== options.apiVersion) {
       applier.apiVersion = options.apiVersion;
       applier.changed = true;
@@ -227,6 +234,7 @@ export function updateManagedFields(oldObject: KubeObject | null, newObject: Kub
   const updater = managers.get(identity);
   if (updater) {
     setManagerFields(updater, updater.set.union(taken).difference(comparison.removed));
+    if (oldObject && !sameContent(oldObject, newObject)) updater.changed = true;
   } else if (!taken.isEmpty()) {
     managers.set(identity, {
       manager: options.manager,
@@ -238,6 +246,12 @@ export function updateManagedFields(oldObject: KubeObject | null, newObject: Kub
     });
   }
   return withManagedFields(deepClone(newObject), encodeManagedFields(managers, options.now));
+}
+
+/** Equal apart from managedFields, which are ours to compute. */
+function sameContent(a: KubeObject, b: KubeObject): boolean {
+  const strip = (object: KubeObject) => ({ ...object, metadata: { ...(object.metadata ?? {}), managedFields: undefined } });
+  return deepEqual(JSON.parse(JSON.stringify(strip(a))), JSON.parse(JSON.stringify(strip(b))));
 }
 
 function describeManager(conflict: FieldManagerConflict): string {
