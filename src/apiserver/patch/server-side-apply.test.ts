@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import type { KubeObject, ManagedFieldsEntry } from '../../api/types.js';
 import { applyServerSide, conflictCauses, conflictMessage, updateManagedFields, type ApplyOptions } from './server-side-apply.js';
 import { FieldSet, formatFieldPath } from './field-set.js';
-import { deploymentSchema, podSchema } from './testdata/schemas.js';
+import { configMapSchema, deploymentSchema, podSchema, serviceSchema } from './testdata/schemas.js';
 
 const t0 = '2026-01-01T00:00:00Z';
 const t1 = '2026-01-01T00:01:00Z';
@@ -144,6 +144,22 @@ describe('server-side apply', () => {
     assert.equal(conflictMessage(result.conflicts!), 'Apply failed with 1 conflict: conflict with "app": .spec.template.spec.containers[name="nginx"].image');
   });
 
+  test('an item kept for another manager keeps its key fields', () => {
+    const opts = applyOpts(t0, { schema: serviceSchema, apiVersion: 'v1' });
+    const service = (ports: unknown[]): KubeObject => ({ apiVersion: 'v1', kind: 'Service', metadata: { name: 's' }, spec: { ports } });
+    const first = applyOk(null, service([{ port: 80, protocol: 'TCP', targetPort: 8080 }]), 'one', opts);
+    const second = applyOk(first, service([{ port: 80, protocol: 'TCP', name: 'http' }]), 'two', opts);
+    const dropped = applyOk(second, service([]), 'one', opts);
+    assert.deepEqual(dropped.spec.ports, [{ port: 80, protocol: 'TCP', name: 'http' }]);
+
+    // An updater that only named the port: the item stays whole enough to be found again.
+    const named = structuredClone(first);
+    named.spec.ports[0].name = 'web';
+    const edited = updateManagedFields(first, named, { manager: 'kubectl-edit', apiVersion: 'v1', schema: serviceSchema, now: t1 });
+    const abandoned = applyOk(edited, service([]), 'one', opts);
+    assert.deepEqual(abandoned.spec.ports, [{ port: 80, protocol: 'TCP', name: 'web' }]);
+  });
+
   test('an item another manager still has fields in is kept when its applier drops it', () => {
     const base = applyOk(null, nginxConfig(), 'app', applyOpts(t0));
     const withEnv = applyOk(base, deployment({ template: { spec: { containers: [{ name: 'nginx', env: [{ name: 'X', value: '1' }] }] } } }), 'injector', applyOpts(t1));
@@ -183,6 +199,61 @@ describe('server-side apply', () => {
     assert.deepEqual(second.spec, { size: 1, items: [1, 2], nested: { a: 1, b: 2 } });
     const conflict = applyServerSide(second, cr({ items: [3] }), 'two', opts);
     assert.deepEqual(conflict.conflicts?.map((c) => c.field), ['.spec.items']);
+  });
+
+  test('list items follow the applied order; items only the live list has keep their place', () => {
+    const opts = applyOpts(t0, { schema: podSchema, apiVersion: 'v1' });
+    const pod = (names: string[]): KubeObject => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: { containers: names.map((name) => ({ name })) } });
+    const first = applyOk(null, pod(['a', 'b']), 'one', opts);
+    const second = applyOk(first, pod(['x']), 'two', opts);
+    assert.deepEqual(second.spec.containers.map((c: { name: string }) => c.name), ['a', 'b', 'x']);
+    const reordered = applyOk(second, pod(['b', 'a']), 'one', opts);
+    // Kubernetes' merge: shared items follow the applied order, `x` keeps its place after `b`.
+    assert.deepEqual(reordered.spec.containers.map((c: { name: string }) => c.name), ['b', 'x', 'a']);
+  });
+
+  test('Service ports: a key left to its default (protocol TCP) names the defaulted live item', () => {
+    const opts = applyOpts(t0, { schema: serviceSchema, apiVersion: 'v1' });
+    const service = (ports: unknown[]): KubeObject => ({ apiVersion: 'v1', kind: 'Service', metadata: { name: 's' }, spec: { selector: { app: 'web' }, ports } });
+    const created = applyOk(null, service([{ port: 80, targetPort: 8080 }]), 'kubectl', opts);
+    // The server defaults protocol and allocates a cluster IP in the same request: nobody owns them.
+    const stored = structuredClone(created);
+    stored.spec.ports[0].protocol = 'TCP';
+    stored.spec.clusterIP = '10.0.0.10';
+    const fields = JSON.stringify(entry(stored, 'kubectl')?.fieldsV1);
+    assert.ok(fields.includes('k:{\\"port\\":80,\\"protocol\\":\\"TCP\\"}'), fields);
+
+    const changed = applyOk(stored, service([{ port: 80, targetPort: 9090 }, { port: 443, targetPort: 8443, name: 'https' }]), 'kubectl', applyOpts(t1, { schema: serviceSchema, apiVersion: 'v1' }));
+    assert.deepEqual(changed.spec.ports, [{ port: 80, targetPort: 9090, protocol: 'TCP' }, { port: 443, targetPort: 8443, name: 'https' }]);
+    assert.equal(changed.spec.clusterIP, '10.0.0.10');
+
+    const dropped = applyOk(changed, service([{ port: 443, targetPort: 8443, name: 'https' }]), 'kubectl', applyOpts(t2, { schema: serviceSchema, apiVersion: 'v1' }));
+    assert.deepEqual(dropped.spec.ports, [{ port: 443, targetPort: 8443, name: 'https' }]);
+  });
+
+  test('ConfigMap: data keys are granular', () => {
+    const opts = applyOpts(t0, { schema: configMapSchema, apiVersion: 'v1' });
+    const cm = (data: Record<string, string>): KubeObject => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' }, data });
+    const first = applyOk(null, cm({ a: '1', b: '2' }), 'kubectl', opts);
+    const edited = updateManagedFields(first, { ...first, data: { ...first.data, c: '3' } }, { manager: 'kubectl-edit', apiVersion: 'v1', schema: configMapSchema, now: t1 });
+    const result = applyOk(edited, cm({ a: '10' }), 'kubectl', applyOpts(t2, { schema: configMapSchema, apiVersion: 'v1' }));
+    assert.deepEqual(result.data, { a: '10', c: '3' });
+    const conflict = applyServerSide(result, cm({ a: '10', c: '4' }), 'kubectl', applyOpts(t2, { schema: configMapSchema, apiVersion: 'v1' }));
+    assert.equal(conflictMessage(conflict.conflicts!), 'Apply failed with 1 conflict: conflict with "kubectl-edit" using v1: .data.c');
+  });
+
+  test('status applied through the status subresource is owned separately', () => {
+    const opts = applyOpts(t0, { schema: deploymentSchema });
+    const created = applyOk(null, nginxConfig(), 'kubectl', opts);
+    const withStatus = applyOk(created, { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web' }, status: { replicas: 2 } } as KubeObject, 'controller', { ...opts, subresource: 'status' });
+    assert.deepEqual(withStatus.status, { replicas: 2 });
+    const controller = withStatus.metadata.managedFields!.find((e) => e.manager === 'controller');
+    assert.equal(controller?.subresource, 'status');
+    assert.deepEqual(controller?.fieldsV1, { 'f:status': { 'f:replicas': {} } });
+  });
+
+  test('a configuration carrying managedFields is refused', () => {
+    assert.throws(() => applyServerSide(null, { ...nameOnly(), metadata: { name: 'web', managedFields: [{ manager: 'x' }] } }, 'kubectl', applyOpts(t0)), /managedFields must be nil/);
   });
 
   test('objects written before any apply belong to before-first-apply', () => {

@@ -5,7 +5,7 @@
 import type { KubeObject, ManagedFieldsEntry, SchemaNode } from '../../api/types.js';
 import { PatchError } from './errors.js';
 import { deepClone, deepEqual, isPlainObject } from './json.js';
-import { FieldSet, formatFieldPath } from './field-set.js';
+import { FieldSet, formatFieldPath, type FieldPath } from './field-set.js';
 import { compareObjects, fieldSetOf, mergeApplied, removePath } from './typed-value.js';
 
 export type ManagedFieldsOperation = 'Apply' | 'Update';
@@ -157,6 +157,7 @@ export function applyServerSide(live: KubeObject | null, applied: KubeObject, ma
   // Parents before children: an item is found by its key fields, so they must still be there.
   for (const path of abandoned.paths()) {
     if (othersSet.hasDescendant(path) || appliedSet.hasDescendant(path)) continue;
+    if (isKeyFieldOfKeptItem(path)) continue;
     removePath(merged, path);
   }
 
@@ -246,6 +247,15 @@ export function updateManagedFields(oldObject: KubeObject | null, newObject: Kub
     });
   }
   return withManagedFields(deepClone(newObject), encodeManagedFields(managers, options.now));
+}
+
+/** A list-map item's key fields are its identity: they go only with the item itself. */
+function isKeyFieldOfKeptItem(path: FieldPath): boolean {
+  const item = path[path.length - 2];
+  const last = path[path.length - 1]!;
+  if (!item?.startsWith('k:') || !last.startsWith('f:')) return false;
+  const keys = JSON.parse(item.slice(2)) as Record<string, unknown>;
+  return Object.prototype.hasOwnProperty.call(keys, last.slice(2));
 }
 
 /** Equal apart from managedFields, which are ours to compute. */

@@ -40,7 +40,7 @@ export function collectFields(object: unknown, schema: SchemaNode | undefined): 
         return;
       }
       for (const item of value) {
-        const element = itemElement(item, type);
+        const element = itemElement(item, type, node?.items);
         if (element === undefined) {
           // An item the list type cannot name makes the list atomic rather than losing it.
           for (const key of [...fields.keys()]) if (key.startsWith(path.join('\u0000') + '\u0000')) fields.delete(key);
@@ -64,12 +64,17 @@ function isUnowned(path: FieldPath, depth: number, key: string): boolean {
   return depth === 1 && path[0] === 'f:metadata' && unownedMetadataFields.has(key);
 }
 
-function itemElement(item: unknown, type: ReturnType<typeof listType>): PathElement | undefined {
+function itemElement(item: unknown, type: ReturnType<typeof listType>, itemSchema: SchemaNode | undefined): PathElement | undefined {
   if (type.kind === 'set') return isPlainObject(item) || Array.isArray(item) ? undefined : valueElement(item);
   if (type.kind === 'map') {
     if (!isPlainObject(item)) return undefined;
     const keys: Record<string, unknown> = {};
-    for (const name of type.keys) if (item[name] !== undefined) keys[name] = item[name];
+    for (const name of type.keys) {
+      // A key the configuration leaves to its default (a port's protocol) names the same item
+      // as the defaulted live one, as in Kubernetes.
+      const value = item[name] ?? itemSchema?.properties?.[name]?.default;
+      if (value !== undefined && value !== null) keys[name] = value;
+    }
     return Object.keys(keys).length > 0 ? keyElement(keys) : undefined;
   }
   return undefined;
@@ -115,8 +120,8 @@ export function mergeApplied(live: unknown, applied: unknown, schema: SchemaNode
   if (Array.isArray(applied) && Array.isArray(live)) {
     const type = listType(schema);
     if (type.kind !== 'atomic') {
-      const liveElements = live.map((item) => itemElement(item, type));
-      const appliedElements = applied.map((item) => itemElement(item, type));
+      const liveElements = live.map((item) => itemElement(item, type, schema?.items));
+      const appliedElements = applied.map((item) => itemElement(item, type, schema?.items));
       if (![...liveElements, ...appliedElements].includes(undefined)) {
         return mergeListItems(live, liveElements as string[], applied, appliedElements as string[], (before, after) =>
           type.kind === 'map' ? mergeApplied(before, after, schema?.items, depth + 1) : deepClone(after));
@@ -216,7 +221,10 @@ function findItem(list: unknown[], element: PathElement): number {
   }
   if (element.startsWith('k:')) {
     const keys = JSON.parse(body) as Record<string, unknown>;
-    return list.findIndex((item) => isPlainObject(item) && Object.entries(keys).every(([name, value]) => deepEqual(item[name], value)));
+    const exact = list.findIndex((item) => isPlainObject(item) && Object.entries(keys).every(([name, value]) => deepEqual(item[name], value)));
+    if (exact >= 0) return exact;
+    // The key may hold a default the stored item leaves out.
+    return list.findIndex((item) => isPlainObject(item) && Object.entries(keys).every(([name, value]) => item[name] === undefined || deepEqual(item[name], value)));
   }
   return -1;
 }
