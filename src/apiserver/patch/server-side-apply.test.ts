@@ -322,6 +322,23 @@ describe('updateManagedFields', () => {
     assert.equal(entry(updated, 'other', 'Update'), undefined);
   });
 
+  test('at most ten Update entries: the oldest fold into ancient-changes', () => {
+    let object = updateManagedFields(null, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' }, data: {} }, opts('creator', '2026-01-01T00:00:00Z'));
+    for (let i = 0; i < 12; i++) {
+      const next = structuredClone(object);
+      next.data[`k${i}`] = 'v';
+      object = updateManagedFields(object, next, opts(`writer-${i}`, `2026-01-01T00:${String(10 + i)}:00Z`));
+    }
+    const managers = object.metadata.managedFields!.map((e) => e.manager);
+    assert.equal(managers.length, 10);
+    assert.ok(managers.includes('ancient-changes'));
+    assert.ok(managers.includes('writer-11'));
+    assert.ok(!managers.includes('writer-0'));
+    // Nothing is forgotten: every written key is still owned by someone.
+    const owned = object.metadata.managedFields!.flatMap((e) => Object.keys((e.fieldsV1!['f:data'] ?? {}) as object));
+    for (let i = 0; i < 12; i++) assert.ok(owned.includes(`f:k${i}`), `k${i}`);
+  });
+
   test('managedFields: [{}] clears ownership', () => {
     const created = updateManagedFields(null, pod, opts('ctl', t0));
     const reset = updateManagedFields(created, { ...created, metadata: { ...created.metadata, managedFields: [{}] } }, opts('ctl', t1));

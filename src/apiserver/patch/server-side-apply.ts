@@ -83,8 +83,48 @@ function decodeManagedFields(entries: ManagedFieldsEntry[] | undefined): Map<str
   return managers;
 }
 
+/** Kubernetes keeps at most this many Update entries per object; older ones are folded together. */
+export const maxUpdateManagers = 10;
+export const ancientChangesManager = 'ancient-changes';
+
+/** Folds the oldest Update entries, per apiVersion, into an "ancient-changes" entry until at most
+ *  `maxUpdateManagers` remain, so objects touched by many clients do not grow without bound. */
+function capUpdateManagers(managers: Map<string, ManagerState>, now: string): void {
+  const timeOf = (state: ManagerState) => (state.changed ? now : state.time ?? '');
+  const updaters = [...managers.entries()]
+    .filter(([, state]) => state.operation === 'Update' && !state.set.isEmpty())
+    .sort(([a, x], [b, y]) => (timeOf(x) < timeOf(y) ? -1 : timeOf(x) > timeOf(y) ? 1 : a < b ? -1 : a > b ? 1 : 0));
+  let count = updaters.length;
+  const firstByVersion = new Map<string, string>();
+  for (const [identity, state] of updaters) {
+    if (count <= maxUpdateManagers) break;
+    const first = firstByVersion.get(state.apiVersion);
+    if (first === undefined) {
+      firstByVersion.set(state.apiVersion, identity);
+      continue;
+    }
+    const bucketIdentity = managerIdentity(ancientChangesManager, 'Update', state.apiVersion);
+    let bucket = managers.get(bucketIdentity);
+    if (!bucket) {
+      const firstState = managers.get(first)!;
+      managers.delete(first);
+      bucket = { ...firstState, manager: ancientChangesManager, changed: false };
+      delete bucket.subresource;
+      managers.set(bucketIdentity, bucket);
+      firstByVersion.set(state.apiVersion, bucketIdentity);
+    }
+    bucket.set = bucket.set.union(state.set);
+    // The bucket takes the time of the newer entry folded into it.
+    bucket.changed = state.changed;
+    if (state.time) bucket.time = state.time;
+    managers.delete(identity);
+    count--;
+  }
+}
+
 /** Entries in Kubernetes' order: appliers first, then by time, manager, apiVersion, subresource. */
 function encodeManagedFields(managers: Map<string, ManagerState>, now: string): ManagedFieldsEntry[] {
+  capUpdateManagers(managers, now);
   const entries: ManagedFieldsEntry[] = [];
   for (const state of managers.values()) {
     if (state.set.isEmpty()) continue;
