@@ -44,14 +44,17 @@ describe('applyJsonPatch (RFC 6902)', () => {
   }
 
   const failures: { name: string; doc: unknown; ops: unknown; message: string | RegExp; code?: number }[] = [
-    { name: 'remove a missing field', doc: { spec: {} }, ops: [{ op: 'remove', path: '/spec/foo' }], message: 'Unable to remove nonexistent key: foo: missing value' },
+    { name: 'remove a missing field', doc: { spec: {} }, ops: [{ op: 'remove', path: '/spec/foo' }], message: "error in remove for path: '/spec/foo': Unable to remove nonexistent key: foo: missing value" },
     { name: 'remove below a missing parent', doc: {}, ops: [{ op: 'remove', path: '/spec/foo' }], message: 'remove operation does not apply: doc is missing path: "/spec/foo": missing value' },
     { name: 'add below a missing parent', doc: {}, ops: [{ op: 'add', path: '/spec/foo', value: 1 }], message: 'add operation does not apply: doc is missing path: "/spec/foo": missing value' },
     { name: 'replace a missing key', doc: { spec: {} }, ops: [{ op: 'replace', path: '/spec/foo', value: 1 }], message: 'replace operation does not apply: doc is missing key: /spec/foo: missing value' },
     { name: 'failed test', doc: { spec: { replicas: 2 } }, ops: [{ op: 'test', path: '/spec/replicas', value: 1 }], message: 'testing value /spec/replicas failed: test failed' },
-    { name: 'index out of range', doc: { l: [1] }, ops: [{ op: 'add', path: '/l/5', value: 1 }], message: 'Unable to access invalid index: 5: invalid index referenced' },
+    { name: 'index out of range', doc: { l: [1] }, ops: [{ op: 'add', path: '/l/5', value: 1 }], message: "error in add for path: '/l/5': Unable to access invalid index: 5: invalid index referenced" },
     { name: 'unknown op', doc: {}, ops: [{ op: 'frob', path: '/a' }], message: 'Unexpected kind: frob' },
     { name: 'not a list of operations', doc: {}, ops: { op: 'add' }, message: /cannot unmarshal/, code: 400 },
+    { name: 'test below a missing parent', doc: {}, ops: [{ op: 'test', path: '/invalid/path', value: 'podA' }], message: 'test operation does not apply: is missing path: /invalid/path: missing value' },
+    { name: 'remove out of range', doc: { l: [] }, ops: [{ op: 'remove', path: '/l/0' }], message: "error in remove for path: '/l/0': Unable to access invalid index: 0: invalid index referenced" },
+    { name: 'too many operations', doc: {}, ops: Array.from({ length: 10001 }, () => ({ op: 'test', path: '', value: {} })), message: 'The allowed maximum operations in a JSON patch is 10000, got 10001', code: 413 },
     { name: 'move into own child', doc: { a: { b: {} } }, ops: [{ op: 'move', from: '/a', path: '/a/b/c' }], message: /own child/ },
   ];
   for (const f of failures) {
@@ -61,6 +64,15 @@ describe('applyJsonPatch (RFC 6902)', () => {
         if (typeof f.message === 'string') assert.equal(err.message, f.message);
         else assert.match(err.message, f.message);
         assert.equal(err.code, f.code ?? 422);
+        // Kubernetes answers a patch that does not apply with a generic 422 Status.
+        if (err.code === 422) {
+          assert.deepEqual(err.toStatus(), {
+            kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure',
+            message: 'the server rejected our request due to an error in our request', reason: 'Invalid', details: {}, code: 422,
+          });
+        } else {
+          assert.equal(err.toStatus().message, err.message);
+        }
         return true;
       });
     });

@@ -4,7 +4,7 @@
 // the `$patch`, `$retainKeys`, `$setElementOrder/…` and `$deleteFromPrimitiveList/…` directives
 // follow Kubernetes' documented semantics.
 import type { SchemaNode } from '../../api/types.js';
-import { PatchError } from './errors.js';
+import { PatchError, patchNotApplicable } from './errors.js';
 import { deepClone, deepEqual, isPlainObject, type JsonObject } from './json.js';
 import { fieldSchema, patchStrategies } from './schema.js';
 
@@ -29,7 +29,8 @@ function mergeMap(original: JsonObject, patch: JsonObject, schema: SchemaNode | 
     if (directive === 'replace') return stripDirectives(withoutKey(patch, patchDirective), schema, atRoot) as JsonObject;
     if (directive === 'delete') return {};
     if (directive !== 'merge') {
-      throw new PatchError(`Unknown patch type: ${String(directive)} in map: ${JSON.stringify(patch)}`, 400);
+      // Kubernetes returns this one as a plain error, which the API server answers with 500.
+      throw new PatchError(`unknown patch type: ${String(directive)} in map: ${formatGoMap(patch)}`, 500);
     }
   }
 
@@ -40,7 +41,7 @@ function mergeMap(original: JsonObject, patch: JsonObject, schema: SchemaNode | 
     }
     for (const key of Object.keys(patch)) {
       if (!key.startsWith('$') && patch[key] !== null && !retainKeys.includes(key)) {
-        throw new PatchError("patch content doesn't match retainKeys list", 422);
+        throw patchNotApplicable("patch content doesn't match retainKeys list");
       }
     }
     for (const key of Object.keys(original)) {
@@ -110,7 +111,7 @@ function mergeList(original: unknown[], patch: unknown[], schema: SchemaNode | u
     const kept = patch.filter((item) => !(isPlainObject(item) && patchDirective in item));
     return stripDirectives(kept, schema) as unknown[];
   }
-  if (patch.some(Array.isArray)) throw new PatchError('lists of lists are not supported', 422);
+  if (patch.some(Array.isArray)) throw patchNotApplicable('lists of lists are not supported');
 
   const mergeKey = schema?.['x-kubernetes-patch-merge-key'];
   const isPrimitiveList = patch.every((item) => !isPlainObject(item)) && original.every((item) => !isPlainObject(item));
@@ -123,10 +124,10 @@ function mergeList(original: unknown[], patch: unknown[], schema: SchemaNode | u
 
   let merged = [...original];
   for (const item of patch) {
-    if (!isPlainObject(item)) throw new PatchError(`map: ${JSON.stringify(item)} is not a map in a list with merge key ${mergeKey}`, 400);
+    if (!isPlainObject(item)) throw new PatchError(`expected a map in a list with merge key ${mergeKey}, got ${JSON.stringify(item)}`, 500);
     const key = item[mergeKey];
     if (key === undefined) {
-      throw new PatchError(`map: ${formatGoMap(item)} does not contain declared merge key: ${mergeKey}`, 422);
+      throw new PatchError(`map: ${formatGoMap(item)} does not contain declared merge key: ${mergeKey}`, 500);
     }
     const directive = item[patchDirective];
     if (directive === 'delete') {

@@ -7,7 +7,7 @@ const stringMap: SchemaNode = { type: 'object', additionalProperties: str };
 
 const containerPort: SchemaNode = {
   type: 'object',
-  properties: { name: str, containerPort: int, protocol: str, hostPort: int },
+  properties: { name: str, containerPort: int, protocol: { type: 'string', default: 'TCP' }, hostPort: int },
 };
 
 const envVar: SchemaNode = {
@@ -154,7 +154,7 @@ export const serviceSchema: SchemaNode = {
         clusterIP: str,
         ports: {
           type: 'array',
-          items: { type: 'object', properties: { name: str, port: int, targetPort: { 'x-kubernetes-int-or-string': true }, protocol: str, nodePort: int } },
+          items: { type: 'object', properties: { name: str, port: int, targetPort: { 'x-kubernetes-int-or-string': true }, protocol: { type: 'string', default: 'TCP' }, nodePort: int } },
           'x-kubernetes-patch-merge-key': 'port',
           'x-kubernetes-patch-strategy': 'merge',
           'x-kubernetes-list-type': 'map',
