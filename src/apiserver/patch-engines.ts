@@ -1,13 +1,19 @@
 // Adapts the patch engines in ./patch/ to the interface the generic REST layer uses,
-// turning their PatchError into Kubernetes Status errors.
+// turning their PatchError and apply conflicts into Kubernetes Status errors.
 import { ApiError } from './errors.js';
-import { PatchError } from './patch/errors.js';
-import { applyJsonPatch } from './patch/json-patch.js';
-import { applyMergePatch } from './patch/merge-patch.js';
-import { applyStrategicMergePatch } from './patch/strategic-merge-patch.js';
+import {
+  PatchError,
+  applyJsonPatch,
+  applyMergePatch,
+  applyStrategicMergePatch,
+  applyServerSide,
+  updateManagedFields,
+  conflictMessage,
+  conflictCauses,
+} from './patch/index.js';
 import type { PatchEngines } from './resource-store.js';
 
-const reasons: Record<number, string> = { 400: 'BadRequest', 409: 'Conflict', 415: 'UnsupportedMediaType', 422: 'Invalid' };
+const reasons: Record<number, string> = { 400: 'BadRequest', 409: 'Conflict', 413: 'RequestEntityTooLarge', 415: 'UnsupportedMediaType', 422: 'Invalid', 500: 'InternalError' };
 
 function translated<T>(fn: () => T): T {
   try {
@@ -23,9 +29,19 @@ export function patchEngines(): PatchEngines {
     json: (doc, ops) => translated(() => applyJsonPatch(doc, ops)),
     merge: (doc, patch) => translated(() => applyMergePatch(doc, patch)),
     strategic: (doc, patch, schema) => translated(() => applyStrategicMergePatch(doc, patch, schema)),
-    apply: () => {
-      throw new ApiError(415, 'UnsupportedMediaType', 'server-side apply is not available yet on this server');
-    },
-    trackUpdate: () => undefined,
+    apply: (live, applied, manager, options) =>
+      translated(() => {
+        const result = applyServerSide(live, applied, manager, options);
+        if (result.conflicts?.length) {
+          throw new ApiError(409, 'Conflict', conflictMessage(result.conflicts), {
+            name: live?.metadata?.name,
+            kind: live?.kind,
+            causes: conflictCauses(result.conflicts),
+          });
+        }
+        return { object: result.object };
+      }),
+    trackUpdate: (oldObject, newObject, manager, options) =>
+      translated(() => updateManagedFields(oldObject, newObject, { manager, ...options }).metadata.managedFields),
   };
 }

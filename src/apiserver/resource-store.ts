@@ -67,6 +67,8 @@ export interface RequestContext {
   fieldValidation?: 'Strict' | 'Warn' | 'Ignore';
   /** Warnings to return in `Warning:` headers. */
   warnings: string[];
+  /** Set internally when server-side apply already computed managedFields. */
+  managedFieldsDone?: boolean;
 }
 
 export interface ListOptions {
@@ -444,7 +446,9 @@ export class ResourceStore {
     await this.namespaceCheck(resource, namespace);
     meta.uid = this.deps.newUid?.() ?? randomUUID();
     meta.creationTimestamp = this.now();
-    meta.generation = 1;
+    // Kinds with a spec/status split track spec changes in generation; plain data kinds (ConfigMap…) do not.
+    if (strategy.statusSubresource || resource.custom) meta.generation = 1;
+    else delete meta.generation;
     delete meta.resourceVersion;
     delete meta.deletionTimestamp;
     delete meta.deletionGracePeriodSeconds;
@@ -456,9 +460,11 @@ export class ResourceStore {
     await this.deps.admission.admit(admissionAttributes);
     this.validate(resource, object);
     await this.deps.admission.validate(admissionAttributes);
-    const manager = context.fieldManager ?? managerFromUser(context.user);
-    const managed = this.deps.patch.trackUpdate(null, object, manager, { apiVersion: object.apiVersion!, schema: this.deps.registry.schema(resource), now: this.now() });
-    if (managed) meta.managedFields = managed.map((e) => ({ ...e, operation: e.operation ?? 'Update' }));
+    if (!context.managedFieldsDone) {
+      const manager = context.fieldManager ?? managerFromUser(context.user);
+      const managed = this.deps.patch.trackUpdate(null, object, manager, { apiVersion: object.apiVersion!, schema: this.deps.registry.schema(resource), now: this.now() });
+      if (managed) meta.managedFields = managed;
+    }
     if (context.dryRun) return object;
     const result = await this.deps.store.create(storageKey(resource, namespace, meta.name!), this.encode(object));
     if (!result.succeeded) throw alreadyExists(resource.group, resource.resource, meta.name!);
@@ -483,17 +489,19 @@ export class ResourceStore {
     for (let attempt = 0; ; attempt++) {
       const { kv } = await this.deps.store.get(key);
       const current = kv ? this.decode(kv) : null;
-      const { object, pinnedResourceVersion } = await mutate(current ? deepClone(current) : null);
+      const { object, pinnedResourceVersion, operation } = await mutate(current ? deepClone(current) : null);
+      // Server-side apply computed managedFields itself; an Update entry must not be added on top.
+      const writeContext = operation === 'Apply' ? { ...context, managedFieldsDone: true } : context;
       if (pinnedResourceVersion && current && pinnedResourceVersion !== current.metadata.resourceVersion) {
         throw conflict(resource.group, resource.resource, name, objectModifiedMessage);
       }
       if (!current) {
         if (pinnedResourceVersion) throw notFound(resource.group, resource.resource, name);
-        if (!strategy.allowCreateOnUpdate) throw notFound(resource.group, resource.resource, name);
-        const created = await this.create(resource, namespace, object, context);
+        if (!strategy.allowCreateOnUpdate && operation !== 'Apply') throw notFound(resource.group, resource.resource, name);
+        const created = await this.create(resource, namespace, object, writeContext);
         return { object: created, created: true };
       }
-      const updated = await this.prepareUpdate(resource, namespace, subresource, object, current, context);
+      const updated = await this.prepareUpdate(resource, namespace, subresource, object, current, writeContext);
       if (deepEqual(stripVolatile(updated), stripVolatile(current))) {
         return { object: this.toVersion(current, resource), created: false }; // no-op: no new revision
       }
@@ -553,7 +561,8 @@ export class ResourceStore {
     meta.deletionGracePeriodSeconds = old.deletionGracePeriodSeconds;
     if (meta.deletionTimestamp === undefined) delete meta.deletionTimestamp;
     if (meta.deletionGracePeriodSeconds === undefined) delete meta.deletionGracePeriodSeconds;
-    meta.generation = old.generation ?? 1;
+    if (old.generation !== undefined) meta.generation = old.generation;
+    else delete meta.generation;
     delete meta.selfLink;
     if (old.deletionTimestamp) {
       // New finalizers may not be added to an object being deleted.
@@ -566,20 +575,22 @@ export class ResourceStore {
     }
     strategy.prepareForUpdate?.(updated, current);
     this.defaults(resource, updated);
-    if (subresource !== 'status' && specChanged(updated, current)) meta.generation = (old.generation ?? 1) + 1;
+    if (old.generation !== undefined && subresource !== 'status' && specChanged(updated, current)) meta.generation = old.generation + 1;
     const admissionAttributes = { operation: 'UPDATE' as const, resource, subresource, namespace, name: old.name!, object: updated, oldObject: current, user: context.user, dryRun: !!context.dryRun };
     await this.deps.admission.admit(admissionAttributes);
     this.validate(resource, updated, current);
     await this.deps.admission.validate(admissionAttributes);
-    const manager = context.fieldManager ?? managerFromUser(context.user);
-    const managed = this.deps.patch.trackUpdate(current, updated, manager, {
-      apiVersion: updated.apiVersion!,
-      schema: this.deps.registry.schema(resource),
-      now: this.now(),
-      subresource: subresource || undefined,
-    });
-    if (managed) meta.managedFields = managed;
-    else if (current.metadata.managedFields && meta.managedFields === undefined) meta.managedFields = current.metadata.managedFields;
+    if (!context.managedFieldsDone) {
+      const manager = context.fieldManager ?? managerFromUser(context.user);
+      const managed = this.deps.patch.trackUpdate(current, updated, manager, {
+        apiVersion: updated.apiVersion!,
+        schema: this.deps.registry.schema(resource),
+        now: this.now(),
+        subresource: subresource || undefined,
+      });
+      if (managed) meta.managedFields = managed;
+      else if (current.metadata.managedFields && meta.managedFields === undefined) meta.managedFields = current.metadata.managedFields;
+    }
     return updated;
   }
 
@@ -652,9 +663,9 @@ export class ResourceStore {
         const object = result.object;
         if (!current) {
           object.metadata = { ...(object.metadata ?? {}), name };
-          return { object };
+          return { object, operation: 'Apply' as const };
         }
-        return { object, pinnedResourceVersion: applied.metadata?.resourceVersion };
+        return { object, pinnedResourceVersion: applied.metadata?.resourceVersion, operation: 'Apply' as const };
       }
       if (!current) throw notFound(resource.group, resource.resource, name);
       const original = this.toVersion(current, resource);
