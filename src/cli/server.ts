@@ -82,6 +82,8 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   });
   let apiRef: ApiServer | undefined;
   let security: Security | undefined;
+  // /readyz turns green only once the kubeconfig users need is in place.
+  let ready = false;
   const schemas = createSchemaRegistry({ kinds: builtinResources });
   const api = await createApiServer({
     admission: defaultAdmission({ resources: () => apiRef!.resources, registry: () => apiRef!.registry }),
@@ -97,6 +99,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     selectors: selectorParsers,
     clock: systemClock,
     tls: { keyPem: pki.serving.keyPem, certPem: pki.serving.certPem, caPem: pki.ca.certPem },
+    extraReadyChecks: [{ name: 'kubeconfig', check: async () => void (ready ? undefined : Promise.reject(new Error('starting'))) }],
     authenticator: { authenticate: (input) => security!.authenticator.authenticate(input) },
     authorizer: { authorize: (attributes) => security!.authorizer.authorize(attributes) },
   });
@@ -106,11 +109,12 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   const url = await api.listen(config.port, config.bindAddress);
   const kubeconfigPath = join(config.dataDir, 'kubeconfig');
   await writeKubeconfig(kubeconfigPath, {
-    server: `https://127.0.0.1:${config.port === 0 ? new URL(url).port : config.port}`,
+    server: `https://127.0.0.1:${new URL(url).port}`,
     caPem: pki.ca.certPem,
     clientCertPem: pki.admin.certPem,
     clientKeyPem: pki.admin.keyPem,
   });
+  ready = true;
   // Old revisions are compacted (keeping 5 minutes of history for watch resumption) and the
   // WAL checkpointed, so the database file does not grow without bound.
   let maintenanceTimer: NodeJS.Timeout | undefined;

@@ -1,7 +1,7 @@
 // Writes a standard kubeconfig (the format kubectl and client libraries read) with embedded,
 // base64-encoded credentials, so the file is self-contained and can be copied to another machine.
 
-import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { stringify } from 'yaml';
 
@@ -45,6 +45,9 @@ export function renderKubeconfig(options: KubeconfigOptions): string {
 /** Writes the kubeconfig readable only by its owner: it holds a private key. */
 export async function writeKubeconfig(path: string, options: KubeconfigOptions): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
-  await writeFile(path, renderKubeconfig(options), { mode: 0o600 });
-  await chmod(path, 0o600);
+  // Write-then-rename: a reader (kubectl, a test) never sees a half-written file.
+  const temporary = `${path}.tmp-${process.pid}`;
+  await writeFile(temporary, renderKubeconfig(options), { mode: 0o600 });
+  await chmod(temporary, 0o600);
+  await rename(temporary, path);
 }
