@@ -1,3 +1,5 @@
+/// <reference types="node" />
+// (TypeScript 7 no longer loads @types/* implicitly; this pulls in Node's types for the runtime.)
 // The runtime interface the kubelet talks to, shaped after the Kubernetes CRI
 // (k8s.io/cri-api runtime/v1: RuntimeService + ImageService). Field names follow the CRI
 // loosely (camelCase JSON as in crictl's output) so a later containerd/CRI-over-gRPC
