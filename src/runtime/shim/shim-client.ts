@@ -1,0 +1,128 @@
+// The agent's side of the shim: start one, wait for it to report, read what it left on disk,
+// attach to it. Everything here works from the files alone, so a restarted agent picks up
+// containers whose shims it did not start.
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import net from 'node:net';
+import path from 'node:path';
+import { spawn } from 'node:child_process';
+import { PassThrough, Writable } from 'node:stream';
+import { shimSource } from './shim-source.js';
+import type { StreamSession } from '../types.js';
+
+export interface ShimSpec {
+  argv: string[];
+  env: Record<string, string>;
+  cwd?: string;
+  logPath?: string;
+  stdin?: boolean;
+  stdinOnce?: boolean;
+  stateDir: string;
+  /** oci: runc writes the container's host pid here once created. */
+  pidFile?: string;
+  /** oci: `runc events <id>` to learn about OOM kills. */
+  oomEventsArgv?: string[];
+  oomKillFile?: string;
+  /** process runtime: put the payload in its own process group so stop reaches its children. */
+  ownProcessGroup?: boolean;
+}
+
+export interface ShimStarted { pid: number; startedAt: number }
+export interface ShimExit { exitCode: number; finishedAt: number; oomKilled: boolean; signal: string | null; failedToStart: boolean }
+
+/** Writes the shim script under the runtime root (once per content) and returns its path. */
+export function installShim(root: string): string {
+  const file = path.join(root, 'shim.mjs');
+  let current = '';
+  try { current = fs.readFileSync(file, 'utf8'); } catch {}
+  if (current !== shimSource) {
+    fs.mkdirSync(root, { recursive: true });
+    fs.writeFileSync(file + '.tmp', shimSource);
+    fs.renameSync(file + '.tmp', file);
+  }
+  return file;
+}
+
+export async function startShim(shimPath: string, spec: ShimSpec): Promise<void> {
+  await fsp.mkdir(spec.stateDir, { recursive: true });
+  const specPath = path.join(spec.stateDir, 'shim.json');
+  await fsp.writeFile(specPath, JSON.stringify(spec));
+  const child = spawn(process.execPath, [shimPath, specPath], { detached: true, stdio: 'ignore', cwd: spec.stateDir });
+  await new Promise<void>((resolve, reject) => { child.once('spawn', resolve); child.once('error', reject); });
+  child.unref();
+}
+
+function readJson<T>(file: string): T | undefined {
+  try { return JSON.parse(fs.readFileSync(file, 'utf8')) as T; } catch { return undefined; }
+}
+
+export interface ShimState { started?: ShimStarted; exit?: ShimExit; shimPid?: number; shimAlive: boolean }
+
+export function readShimState(stateDir: string): ShimState {
+  const started = readJson<ShimStarted>(path.join(stateDir, 'started.json'));
+  const exit = readJson<ShimExit>(path.join(stateDir, 'exit.json'));
+  let shimPid: number | undefined;
+  try { shimPid = parseInt(fs.readFileSync(path.join(stateDir, 'shim.pid'), 'utf8'), 10); } catch {}
+  return { started, exit, shimPid, shimAlive: shimPid !== undefined && pidAlive(shimPid) };
+}
+
+export function pidAlive(pid: number): boolean {
+  try { process.kill(pid, 0); return true; } catch (e: any) { return e.code === 'EPERM'; }
+}
+
+/**
+ * Waits until the shim reports the container started or exited. fs.watch gives the prompt
+ * answer; the slow poll covers filesystems where watch events are lost.
+ */
+export async function waitForShim(stateDir: string, timeoutMs: number, until: (s: ShimState) => boolean): Promise<ShimState> {
+  const deadline = Date.now() + timeoutMs;
+  let watcher: fs.FSWatcher | undefined;
+  try {
+    let wake: () => void = () => {};
+    try { watcher = fs.watch(stateDir, () => wake()); } catch {}
+    for (;;) {
+      const s = readShimState(stateDir);
+      if (until(s)) return s;
+      if (s.shimPid !== undefined && !s.shimAlive && !s.exit) return s; // shim died without a word
+      const left = deadline - Date.now();
+      if (left <= 0) return s;
+      await new Promise<void>((r) => { const t = setTimeout(r, Math.min(left, 25)); wake = () => { clearTimeout(t); r(); }; });
+    }
+  } finally { watcher?.close(); }
+}
+
+export function reopenLog(stateDir: string): void {
+  const s = readShimState(stateDir);
+  if (s.shimPid && s.shimAlive) process.kill(s.shimPid, 'SIGHUP');
+}
+
+/** Attach to the shim's socket: frames 1=stdout, 2=stderr, 3=exit code. */
+export function attachToShim(stateDir: string, withStdin: boolean): Promise<StreamSession> {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect(path.join(stateDir, 'attach.sock'));
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    let buf = Buffer.alloc(0);
+    let resolveExit!: (n: number) => void;
+    const exit = new Promise<number>((r) => { resolveExit = r; });
+    sock.on('data', (d: Buffer) => {
+      buf = Buffer.concat([buf, d]);
+      while (buf.length >= 5) {
+        const len = buf.readUInt32BE(1);
+        if (buf.length < 5 + len) break;
+        const kind = buf[0];
+        const data = buf.subarray(5, 5 + len);
+        buf = buf.subarray(5 + len);
+        if (kind === 1) stdout.write(data);
+        else if (kind === 2) stderr.write(data);
+        else if (kind === 3) resolveExit(parseInt(data.toString(), 10));
+      }
+    });
+    sock.on('close', () => { stdout.end(); stderr.end(); const s = readShimState(stateDir); resolveExit(s.exit?.exitCode ?? -1); });
+    sock.once('error', reject);
+    sock.once('connect', () => {
+      const stdin = withStdin ? new Writable({ write(chunk, _enc, cb) { sock.write(chunk, cb); }, final(cb) { sock.end(); cb(); } }) : null;
+      resolve({ stdin, stdout, stderr, exit, resize() {}, close() { sock.destroy(); } });
+    });
+  });
+}
