@@ -507,7 +507,7 @@ export class ResourceStore {
       }
       if (context.dryRun) return { object: this.toVersion(updated, resource), created: false };
       // Last finalizer gone from an object being deleted with no grace left: it goes now.
-      if (updated.metadata.deletionTimestamp && !(updated.metadata.finalizers?.length) && !updated.metadata.deletionGracePeriodSeconds) {
+      if (updated.metadata.deletionTimestamp && !(updated.metadata.finalizers?.length) && !updated.metadata.deletionGracePeriodSeconds && !strategy.pendingDeletion?.(updated)) {
         const del = await this.deps.store.delete(key, kv!.modRevision);
         if (del.succeeded) {
           updated.metadata.resourceVersion = String(del.revision);
@@ -720,7 +720,7 @@ export class ResourceStore {
         finalizers.delete('orphan');
         finalizers.delete('foregroundDeletion');
       }
-      const graceful = finalizers.size > 0 || grace > 0;
+      const graceful = finalizers.size > 0 || grace > 0 || !!strategy.pendingDeletion?.(current);
       if (!graceful) {
         if (context.dryRun) return { status: 200, body: this.toVersion(current, resource) };
         const result = await this.deps.store.delete(key, kv.modRevision);
@@ -751,7 +751,7 @@ export class ResourceStore {
       if (deepEqual(updated, current)) return { status: 202, body: this.toVersion(current, resource) };
       if (context.dryRun) return { status: 202, body: this.toVersion(updated, resource) };
       // With no finalizers left and grace reduced to 0, the object goes now.
-      if (!(updated.metadata.finalizers?.length) && updated.metadata.deletionGracePeriodSeconds === 0) {
+      if (!(updated.metadata.finalizers?.length) && updated.metadata.deletionGracePeriodSeconds === 0 && !strategy.pendingDeletion?.(updated)) {
         const result = await this.deps.store.delete(key, kv.modRevision);
         if (!result.succeeded) continue;
         const deleted = this.toVersion(updated, resource);

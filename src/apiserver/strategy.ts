@@ -16,6 +16,8 @@ export interface Strategy {
   defaultPropagation: 'Background' | 'Orphan' | 'Foreground';
   prepareForCreate?(obj: KubeObject): void;
   prepareForUpdate?(obj: KubeObject, old: KubeObject): void;
+  /** Something other than metadata.finalizers still holds the object while it is deleted (a namespace's spec.finalizers). */
+  pendingDeletion?(obj: KubeObject): boolean;
   /** Graceful deletion: return the grace period to apply, or 0 to delete now. */
   gracePeriod?(obj: KubeObject, requested: number | undefined): number;
 }
@@ -38,6 +40,7 @@ export function strategyFor(resource: ServedResource): Strategy {
         // Kubernetes labels every namespace with its own name so namespaceSelectors can pick it.
         obj.metadata.labels = { ...(obj.metadata.labels ?? {}), 'kubernetes.io/metadata.name': obj.metadata.name! };
       };
+      strategy.pendingDeletion = (obj) => (obj.spec?.finalizers?.length ?? 0) > 0;
       strategy.prepareForUpdate = (obj, old) => {
         obj.spec = old.spec; // spec.finalizers only change through /finalize
         obj.status = old.status;

@@ -111,7 +111,26 @@ export function subresourceHandlers(deps: { registry: () => ResourceRegistry; re
     return evict(deps.registry(), deps.resources(), resource, info.namespace, info.name, bodyOf(request), context, deps.now);
   };
 
+  // PUT /api/v1/namespaces/<name>/finalize: the namespace controller removes "kubernetes" from
+  // spec.finalizers once the namespace is empty; with none left, a terminating namespace goes.
+  const finalize: SubresourceHandler = async (request, resource, info, context) => {
+    if (info.verb !== 'update') throw methodNotAllowed();
+    const body = bodyOf(request);
+    const finalizers: string[] = Array.isArray(body?.spec?.finalizers) ? body.spec.finalizers : [];
+    const resources = deps.resources();
+    const updated = await resources.mutate(resource, '', info.name, (ns) => {
+      ns.spec = { ...(ns.spec ?? {}), finalizers };
+    }, context);
+    if (updated.metadata.deletionTimestamp && finalizers.length === 0 && !(updated.metadata.finalizers?.length)) {
+      await resources.delete(resource, '', info.name, {}, context).catch((e) => {
+        if (!(e instanceof ApiError && e.code === 404)) throw e;
+      });
+    }
+    return { status: 200, body: updated };
+  };
+
   return {
+    '/namespaces/finalize': finalize,
     'apps/deployments/scale': scale,
     'apps/replicasets/scale': scale,
     'apps/statefulsets/scale': scale,
