@@ -3,7 +3,9 @@
 import { mkdir } from 'node:fs/promises';
 import { hostname, networkInterfaces, homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { ensureClusterPki } from '../apiserver/auth/cluster-pki.js';
+import { ensureClusterPki, clusterSecretBundle, type ClusterPki } from '../apiserver/auth/cluster-pki.js';
+import { sealSecrets, unsealSecrets } from '../apiserver/auth/seal.js';
+import { existsSync, readFileSync } from 'node:fs';
 import { writeKubeconfig } from '../apiserver/auth/kubeconfig.js';
 import { builtinSemantics } from '../apiserver/builtin-semantics.js';
 import { createApiServer, type ApiServer } from '../apiserver/index.js';
@@ -63,6 +65,39 @@ function localAddresses(): string[] {
   return out;
 }
 
+const sealedSecretsKey = '/navarch/bootstrap/cluster-secrets';
+
+/**
+ * The cluster CA and signing keys live sealed (encrypted with the join token) in the datastore,
+ * so every server sharing it — the HA path over etcd — serves the same cluster. The first server
+ * seals its secrets there; the next ones need the same token (--token-file) to unseal them.
+ */
+async function clusterPkiFromDatastore(store: Store, config: ServerConfig): Promise<ClusterPki> {
+  const pkiOptions = { hostNames: [hostname()], ips: localAddresses() };
+  const token = config.tokenFile ? readFileSync(config.tokenFile, 'utf8').trim() : undefined;
+  const { kv } = await store.get(sealedSecretsKey);
+  if (kv) {
+    const localToken = token ?? (existsSync(join(config.dataDir, 'token')) ? readFileSync(join(config.dataDir, 'token'), 'utf8').trim() : undefined);
+    if (!localToken) {
+      throw new Error(`this datastore already holds a cluster; start with --token-file pointing at that cluster's token (the first server's <data-dir>/token)`);
+    }
+    let bundle;
+    try {
+      bundle = unsealSecrets(kv.value, localToken);
+    } catch {
+      throw new Error(`the token does not unlock the cluster secrets in this datastore; use the token of the server that created it (its <data-dir>/token)`);
+    }
+    return ensureClusterPki(config.dataDir, { ...pkiOptions, bundle, token: localToken });
+  }
+  const pki = await ensureClusterPki(config.dataDir, { ...pkiOptions, token });
+  const created = await store.create(sealedSecretsKey, sealSecrets(clusterSecretBundle(pki), pki.token));
+  if (!created.succeeded) {
+    // Another server sealed its secrets first: ours must not be used.
+    throw new Error('another server initialised this datastore at the same moment; start this server again with --token-file <that server\'s token>');
+  }
+  return pki;
+}
+
 export interface RunningServer {
   api: ApiServer;
   store: Store;
@@ -74,12 +109,12 @@ export interface RunningServer {
 export async function startServer(config: ServerConfig): Promise<RunningServer> {
   const started = Date.now();
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
-  const pki = await ensureClusterPki(config.dataDir, { hostNames: [hostname()], ips: localAddresses() });
   const store = await createStore({
     backend: config.datastore,
     path: join(config.dataDir, 'db', 'state.db'),
     etcdEndpoints: config.etcdEndpoints,
   });
+  const pki = await clusterPkiFromDatastore(store, config);
   let apiRef: ApiServer | undefined;
   let security: Security | undefined;
   // /readyz turns green only once the kubeconfig users need is in place.
