@@ -152,6 +152,18 @@ describe('applyStrategicMergePatch', () => {
       want: pod([{ name: 'a', image: 'new' }]),
     },
     {
+      name: 'kubectl set image: a patched container keeps its place among others',
+      original: pod([{ name: 'a' }, { name: 'nginx', image: 'nginx:1.25' }, { name: 'b' }]),
+      patch: { spec: { containers: [{ name: 'nginx', image: 'nginx:1.26' }] } },
+      want: pod([{ name: 'a' }, { name: 'nginx', image: 'nginx:1.26' }, { name: 'b' }]),
+    },
+    {
+      name: 'kubectl rollout undo: $patch replace on the pod template spec',
+      original: pod([{ name: 'a', image: 'a:2', env: [{ name: 'X', value: '1' }] }], { restartPolicy: 'Always' }),
+      patch: { spec: { $patch: 'replace', containers: [{ name: 'a', image: 'a:1' }] } },
+      want: { ...pod([{ name: 'a', image: 'a:1' }]) },
+    },
+    {
       name: 'atomic tolerations list is replaced',
       original: pod([], { tolerations: [{ key: 'a', operator: 'Exists' }] }),
       patch: { spec: { tolerations: [{ key: 'b', operator: 'Exists' }] } },
@@ -182,6 +194,13 @@ describe('applyStrategicMergePatch', () => {
     assert.throws(
       () => applyStrategicMergePatch(pod([{ name: 'a' }]), { spec: { containers: [{ image: 'x' }] } }, podSchema),
       (err: unknown) => err instanceof PatchError && err.code === 500 && err.message === 'map: map[image:x] does not contain declared merge key: name',
+    );
+  });
+
+  test('$patch: merge inside a list is refused, as in Kubernetes', () => {
+    assert.throws(
+      () => applyStrategicMergePatch(pod([{ name: 'a' }]), { spec: { containers: [{ name: 'a', $patch: 'merge' }] } }, podSchema),
+      (err: unknown) => err instanceof PatchError && err.message === 'merging lists cannot yet be specified in the patch',
     );
   });
 
