@@ -203,24 +203,32 @@ export function applyServerSide(live: KubeObject | null, applied: KubeObject, ma
 
   const comparison = compareObjects(liveObject, merged, schema);
   const changed = comparison.modified.union(comparison.added);
-  const conflicts: FieldManagerConflict[] = [];
   const conflictSets = new Map<string, FieldSet>();
   for (const [identity, state] of managers) {
     if (identity === applierIdentity) continue;
     const overlap = state.set.intersection(changed);
-    if (overlap.isEmpty()) continue;
-    conflictSets.set(identity, overlap);
-    for (const path of overlap.paths()) {
-      conflicts.push({
-        manager: state.manager,
-        operation: state.operation,
-        ...(state.operation === 'Update' ? { apiVersion: state.apiVersion } : {}),
-        ...(state.subresource ? { subresource: state.subresource } : {}),
-        field: formatFieldPath(path),
-      });
-    }
+    if (!overlap.isEmpty()) conflictSets.set(identity, overlap);
   }
-  if (conflicts.length > 0 && !options.force) return { object: live ?? merged, conflicts };
+  if (conflictSets.size > 0 && !options.force) {
+    // `kubectl apply --server-side` after client-side applies: fields the last-applied annotation
+    // still matches are the user's own, so they do not conflict (Kubernetes' upgrade path).
+    const allowed = manager === kubectlManager && live ? fieldsFromLastApplied(live, options) : new FieldSet();
+    const conflicts: FieldManagerConflict[] = [];
+    for (const [identity, overlap] of conflictSets) {
+      const state = managers.get(identity)!;
+      for (const path of overlap.paths()) {
+        if (allowed.has(path)) continue;
+        conflicts.push({
+          manager: state.manager,
+          operation: state.operation,
+          ...(state.operation === 'Update' ? { apiVersion: state.apiVersion } : {}),
+          ...(state.subresource ? { subresource: state.subresource } : {}),
+          field: formatFieldPath(path),
+        });
+      }
+    }
+    if (conflicts.length > 0) return { object: live ?? merged, conflicts };
+  }
 
   for (const [identity, overlap] of conflictSets) {
     const state = managers.get(identity)!;
@@ -287,6 +295,28 @@ export function updateManagedFields(oldObject: KubeObject | null, newObject: Kub
     });
   }
   return withManagedFields(deepClone(newObject), encodeManagedFields(managers, options.now));
+}
+
+/** The manager name `kubectl apply --server-side` uses; only it inherits client-side apply's fields. */
+export const kubectlManager = 'kubectl';
+export const lastAppliedConfigAnnotation = 'kubectl.kubernetes.io/last-applied-configuration';
+
+/** Fields of the last-applied annotation whose values the live object still has. */
+function fieldsFromLastApplied(live: KubeObject, options: ApplyOptions): FieldSet {
+  const text = live.metadata?.annotations?.[lastAppliedConfigAnnotation];
+  if (typeof text !== 'string' || text === '') return new FieldSet();
+  let lastApplied: unknown;
+  try {
+    lastApplied = JSON.parse(text);
+  } catch {
+    return new FieldSet();
+  }
+  if (!isPlainObject(lastApplied) || lastApplied.apiVersion !== options.apiVersion) return new FieldSet();
+  const differences = compareObjects(lastApplied, live, options.schema);
+  return fieldSetOf(lastApplied, options.schema)
+    .difference(differences.modified)
+    .difference(differences.added)
+    .difference(differences.removed);
 }
 
 /** A list-map item's key fields are its identity: they go only with the item itself. */
