@@ -78,22 +78,72 @@ export class FieldSet {
     return result;
   }
 
+  // Set algebra walks the two tries together: every write computes a few of these per manager.
   union(other: FieldSet): FieldSet {
-    return FieldSet.fromPaths([...this.paths(), ...other.paths()]);
+    const result = this.clone();
+    result.addAll(other);
+    return result;
+  }
+
+  private addAll(other: FieldSet): void {
+    for (const member of other.members) this.members.add(member);
+    for (const [element, child] of other.children) {
+      const mine = this.children.get(element);
+      if (mine) mine.addAll(child);
+      else this.children.set(element, child.clone());
+    }
   }
 
   difference(other: FieldSet): FieldSet {
-    return FieldSet.fromPaths(this.paths().filter((path) => !other.has(path)));
+    const result = new FieldSet();
+    for (const member of this.members) if (!other.members.has(member)) result.members.add(member);
+    for (const [element, child] of this.children) {
+      const theirs = other.children.get(element);
+      const remaining = theirs ? child.difference(theirs) : child.clone();
+      if (!remaining.isEmpty()) result.children.set(element, remaining);
+    }
+    return result;
   }
 
   intersection(other: FieldSet): FieldSet {
-    return FieldSet.fromPaths(this.paths().filter((path) => other.has(path)));
+    const result = new FieldSet();
+    for (const member of this.members) if (other.members.has(member)) result.members.add(member);
+    for (const [element, child] of this.children) {
+      const theirs = other.children.get(element);
+      if (!theirs) continue;
+      const common = child.intersection(theirs);
+      if (!common.isEmpty()) result.children.set(element, common);
+    }
+    return result;
   }
 
   equals(other: FieldSet): boolean {
-    const mine = this.paths();
-    const theirs = other.paths();
-    return mine.length === theirs.length && mine.every((path) => other.has(path));
+    if (this.members.size !== other.members.size) return false;
+    for (const member of this.members) if (!other.members.has(member)) return false;
+    const mine = [...this.children].filter(([, child]) => !child.isEmpty());
+    const theirs = [...other.children].filter(([, child]) => !child.isEmpty());
+    if (mine.length !== theirs.length) return false;
+    return mine.every(([element, child]) => {
+      const counterpart = other.children.get(element);
+      return counterpart !== undefined && child.equals(counterpart);
+    });
+  }
+
+  /** True when the two sets share a path; cheaper than building the intersection. */
+  overlaps(other: FieldSet): boolean {
+    for (const member of this.members) if (other.members.has(member)) return true;
+    for (const [element, child] of this.children) {
+      const theirs = other.children.get(element);
+      if (theirs && child.overlaps(theirs)) return true;
+    }
+    return false;
+  }
+
+  clone(): FieldSet {
+    const copy = new FieldSet();
+    for (const member of this.members) copy.members.add(member);
+    for (const [element, child] of this.children) copy.children.set(element, child.clone());
+    return copy;
   }
 
   /** The `fieldsV1` object of a managedFields entry. */

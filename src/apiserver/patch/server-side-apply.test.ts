@@ -256,6 +256,25 @@ describe('server-side apply', () => {
     assert.throws(() => applyServerSide(null, { ...nameOnly(), metadata: { name: 'web', managedFields: [{ manager: 'x' }] } }, 'kubectl', applyOpts(t0)), /managedFields must be nil/);
   });
 
+  test('kubectl --server-side takes over fields client-side apply set, unless they drifted', () => {
+    const lastApplied = JSON.stringify({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: 'default' }, spec: { replicas: 2, template: { metadata: { labels: { app: 'web' } } } } });
+    const csaObject = deployment({ replicas: 2, template: { metadata: { labels: { app: 'web' } } } }, { annotations: { 'kubectl.kubernetes.io/last-applied-configuration': lastApplied } });
+    const live = updateManagedFields(null, csaObject, { manager: 'kubectl-client-side-apply', apiVersion: 'apps/v1', schema: deploymentSchema, now: t0 });
+
+    const upgraded = applyOk(live, deployment({ replicas: 4, template: { metadata: { labels: { app: 'web' } } } }), 'kubectl', applyOpts(t1));
+    assert.equal(upgraded.spec.replicas, 4);
+    assert.ok(!JSON.stringify(entry(upgraded, 'kubectl-client-side-apply', 'Update')?.fieldsV1 ?? {}).includes('f:replicas'));
+
+    // Another manager name does not inherit the annotation's fields.
+    const other = applyServerSide(live, deployment({ replicas: 4 }), 'helm', applyOpts(t1));
+    assert.equal(conflictMessage(other.conflicts!), 'Apply failed with 1 conflict: conflict with "kubectl-client-side-apply" using apps/v1: .spec.replicas');
+
+    // A value changed since the last client-side apply (someone scaled) still conflicts.
+    const scaled = updateManagedFields(live, { ...live, spec: { ...live.spec, replicas: 7 } }, { manager: 'kubectl-client-side-apply', apiVersion: 'apps/v1', schema: deploymentSchema, now: t1 });
+    const drifted = applyServerSide(scaled, deployment({ replicas: 4 }), 'kubectl', applyOpts(t2));
+    assert.equal(conflictMessage(drifted.conflicts!), 'Apply failed with 1 conflict: conflict with "kubectl-client-side-apply" using apps/v1: .spec.replicas');
+  });
+
   test('objects written before any apply belong to before-first-apply', () => {
     const live = { ...nginxConfig(), metadata: { name: 'web', namespace: 'default', uid: 'u1', resourceVersion: '7' } };
     const result = applyServerSide(live, deployment({ replicas: 9 }), 'kubectl', applyOpts(t1));

@@ -56,6 +56,8 @@ interface ManagerState {
   time?: string;
   set: FieldSet;
   changed: boolean;
+  /** The entry's fieldsV1 as read, reused on output while the set is untouched. */
+  encoded?: Record<string, unknown>;
 }
 
 function managerIdentity(manager: string, operation: ManagedFieldsOperation, apiVersion: string, subresource?: string): string {
@@ -72,12 +74,16 @@ function decodeManagedFields(entries: ManagedFieldsEntry[] | undefined): Map<str
       apiVersion: entry.apiVersion ?? '',
       set: FieldSet.fromFieldsV1(entry.fieldsV1),
       changed: false,
+      ...(entry.fieldsV1 ? { encoded: entry.fieldsV1 } : {}),
       ...(entry.subresource ? { subresource: entry.subresource } : {}),
       ...(entry.time ? { time: entry.time } : {}),
     };
     const identity = managerIdentity(state.manager, state.operation, state.apiVersion, state.subresource);
     const existing = managers.get(identity);
-    if (existing) existing.set = existing.set.union(state.set);
+    if (existing) {
+      existing.set = existing.set.union(state.set);
+      delete existing.encoded;
+    }
     else managers.set(identity, state);
   }
   return managers;
@@ -114,6 +120,7 @@ function capUpdateManagers(managers: Map<string, ManagerState>, now: string): vo
       firstByVersion.set(state.apiVersion, bucketIdentity);
     }
     bucket.set = bucket.set.union(state.set);
+    delete bucket.encoded;
     // The bucket takes the time of the newer entry folded into it.
     bucket.changed = state.changed;
     if (state.time) bucket.time = state.time;
@@ -136,7 +143,7 @@ function encodeManagedFields(managers: Map<string, ManagerState>, now: string): 
     const time = state.changed ? now : state.time;
     if (time) entry.time = time;
     entry.fieldsType = 'FieldsV1';
-    entry.fieldsV1 = state.set.toFieldsV1();
+    entry.fieldsV1 = state.encoded ?? state.set.toFieldsV1();
     if (state.subresource) entry.subresource = state.subresource;
     entries.push(entry);
   }
@@ -157,7 +164,13 @@ function setManagerFields(state: ManagerState, set: FieldSet): void {
   if (!state.set.equals(set)) {
     state.set = set;
     state.changed = true;
+    delete state.encoded;
   }
+}
+
+/** Takes `lost` away from a manager; most writes touch few managers' fields, so check first. */
+function removeManagerFields(state: ManagerState, lost: FieldSet): void {
+  if (state.set.overlaps(lost)) setManagerFields(state, state.set.difference(lost));
 }
 
 /** Applies `applied` (a partial object: the manager's whole intent) to `live` (null to create). */
@@ -203,36 +216,44 @@ export function applyServerSide(live: KubeObject | null, applied: KubeObject, ma
 
   const comparison = compareObjects(liveObject, merged, schema);
   const changed = comparison.modified.union(comparison.added);
-  const conflicts: FieldManagerConflict[] = [];
   const conflictSets = new Map<string, FieldSet>();
   for (const [identity, state] of managers) {
     if (identity === applierIdentity) continue;
     const overlap = state.set.intersection(changed);
-    if (overlap.isEmpty()) continue;
-    conflictSets.set(identity, overlap);
-    for (const path of overlap.paths()) {
-      conflicts.push({
-        manager: state.manager,
-        operation: state.operation,
-        ...(state.operation === 'Update' ? { apiVersion: state.apiVersion } : {}),
-        ...(state.subresource ? { subresource: state.subresource } : {}),
-        field: formatFieldPath(path),
-      });
-    }
+    if (!overlap.isEmpty()) conflictSets.set(identity, overlap);
   }
-  if (conflicts.length > 0 && !options.force) return { object: live ?? merged, conflicts };
+  if (conflictSets.size > 0 && !options.force) {
+    // `kubectl apply --server-side` after client-side applies: fields the last-applied annotation
+    // still matches are the user's own, so they do not conflict (Kubernetes' upgrade path).
+    const allowed = manager === kubectlManager && live ? fieldsFromLastApplied(live, options) : new FieldSet();
+    const conflicts: FieldManagerConflict[] = [];
+    for (const [identity, overlap] of conflictSets) {
+      const state = managers.get(identity)!;
+      for (const path of overlap.paths()) {
+        if (allowed.has(path)) continue;
+        conflicts.push({
+          manager: state.manager,
+          operation: state.operation,
+          ...(state.operation === 'Update' ? { apiVersion: state.apiVersion } : {}),
+          ...(state.subresource ? { subresource: state.subresource } : {}),
+          field: formatFieldPath(path),
+        });
+      }
+    }
+    if (conflicts.length > 0) return { object: live ?? merged, conflicts };
+  }
 
   for (const [identity, overlap] of conflictSets) {
     const state = managers.get(identity)!;
-    setManagerFields(state, state.set.difference(overlap));
+    removeManagerFields(state, overlap);
   }
-  for (const state of managers.values()) setManagerFields(state, state.set.difference(comparison.removed));
+  for (const state of managers.values()) removeManagerFields(state, comparison.removed);
 
   const applier = managers.get(applierIdentity);
   if (applier) {
     setManagerFields(applier, appliedSet);
     // The entry's time says when this manager last changed the object.
-    if (!sameContent(liveObject, merged)) applier.changed = true;
+    if (!changed.isEmpty() || !comparison.removed.isEmpty()) applier.changed = true;
     if (applier.apiVersion !== options.apiVersion) {
       applier.apiVersion = options.apiVersion;
       applier.changed = true;
@@ -260,22 +281,27 @@ export function updateManagedFields(oldObject: KubeObject | null, newObject: Kub
   if (Array.isArray(sentEntries) && sentEntries.length > 0 && !deepEqual(sentEntries, oldEntries)) {
     // A client may reset ownership; `[{}]` is Kubernetes' documented way to clear it.
     if (sentEntries.every((entry) => isPlainObject(entry) && Object.keys(entry).length === 0)) {
-      return withManagedFields(deepClone(newObject), []);
+      return withManagedFields(newObject, []);
     }
     base = sentEntries;
   }
-  const managers = decodeManagedFields(base);
   const comparison = compareObjects(oldObject ?? { metadata: {} }, newObject, options.schema);
   const taken = comparison.modified.union(comparison.added);
 
+  const lost = taken.union(comparison.removed);
+  if (lost.isEmpty() && base === oldEntries) {
+    // Nothing owned changed: ownership stays exactly as it was.
+    return withManagedFields(newObject, oldEntries ?? []);
+  }
+  const managers = decodeManagedFields(base);
   const identity = managerIdentity(options.manager, 'Update', options.apiVersion, options.subresource);
   for (const [other, state] of managers) {
-    if (other !== identity) setManagerFields(state, state.set.difference(taken).difference(comparison.removed));
+    if (other !== identity) removeManagerFields(state, lost);
   }
   const updater = managers.get(identity);
   if (updater) {
     setManagerFields(updater, updater.set.union(taken).difference(comparison.removed));
-    if (oldObject && !sameContent(oldObject, newObject)) updater.changed = true;
+    if (!taken.isEmpty() || !comparison.removed.isEmpty()) updater.changed = true;
   } else if (!taken.isEmpty()) {
     managers.set(identity, {
       manager: options.manager,
@@ -286,7 +312,30 @@ export function updateManagedFields(oldObject: KubeObject | null, newObject: Kub
       ...(options.subresource ? { subresource: options.subresource } : {}),
     });
   }
-  return withManagedFields(deepClone(newObject), encodeManagedFields(managers, options.now));
+  // Only metadata is rebuilt; the rest of the result shares newObject's values (neither is mutated).
+  return withManagedFields(newObject, encodeManagedFields(managers, options.now));
+}
+
+/** The manager name `kubectl apply --server-side` uses; only it inherits client-side apply's fields. */
+export const kubectlManager = 'kubectl';
+export const lastAppliedConfigAnnotation = 'kubectl.kubernetes.io/last-applied-configuration';
+
+/** Fields of the last-applied annotation whose values the live object still has. */
+function fieldsFromLastApplied(live: KubeObject, options: ApplyOptions): FieldSet {
+  const text = live.metadata?.annotations?.[lastAppliedConfigAnnotation];
+  if (typeof text !== 'string' || text === '') return new FieldSet();
+  let lastApplied: unknown;
+  try {
+    lastApplied = JSON.parse(text);
+  } catch {
+    return new FieldSet();
+  }
+  if (!isPlainObject(lastApplied) || lastApplied.apiVersion !== options.apiVersion) return new FieldSet();
+  const differences = compareObjects(lastApplied, live, options.schema);
+  return fieldSetOf(lastApplied, options.schema)
+    .difference(differences.modified)
+    .difference(differences.added)
+    .difference(differences.removed);
 }
 
 /** A list-map item's key fields are its identity: they go only with the item itself. */
@@ -296,12 +345,6 @@ function isKeyFieldOfKeptItem(path: FieldPath): boolean {
   if (!item?.startsWith('k:') || !last.startsWith('f:')) return false;
   const keys = JSON.parse(item.slice(2)) as Record<string, unknown>;
   return Object.prototype.hasOwnProperty.call(keys, last.slice(2));
-}
-
-/** Equal apart from managedFields, which are ours to compute. */
-function sameContent(a: KubeObject, b: KubeObject): boolean {
-  const strip = (object: KubeObject) => ({ ...object, metadata: { ...(object.metadata ?? {}), managedFields: undefined } });
-  return deepEqual(JSON.parse(JSON.stringify(strip(a))), JSON.parse(JSON.stringify(strip(b))));
 }
 
 function describeManager(conflict: FieldManagerConflict): string {

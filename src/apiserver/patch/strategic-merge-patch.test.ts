@@ -21,9 +21,17 @@ describe('applyStrategicMergePatch', () => {
       want: pod([{ name: 'a', image: 'a:1', args: ['x'] }, { name: 'b', image: 'b:2' }]),
     },
     {
-      name: 'a new container is appended',
+      // Kubernetes' merge puts an item the server has never seen ahead of server-only items
+      // when nothing else orders them (its mergeSortedSlice takes the patch item first).
+      name: 'a new container goes first when no $setElementOrder places it',
       original: pod([{ name: 'a', image: 'a:1' }]),
       patch: { spec: { containers: [{ name: 'sidecar', image: 's:1' }] } },
+      want: pod([{ name: 'sidecar', image: 's:1' }, { name: 'a', image: 'a:1' }]),
+    },
+    {
+      name: 'kubectl apply places a new container with $setElementOrder',
+      original: pod([{ name: 'a', image: 'a:1' }]),
+      patch: { spec: { '$setElementOrder/containers': [{ name: 'a' }, { name: 'sidecar' }], containers: [{ name: 'sidecar', image: 's:1' }] } },
       want: pod([{ name: 'a', image: 'a:1' }, { name: 'sidecar', image: 's:1' }]),
     },
     {
@@ -66,7 +74,7 @@ describe('applyStrategicMergePatch', () => {
       name: 'nested merge lists: ports by containerPort and env by name',
       original: pod([{ name: 'a', ports: [{ containerPort: 80, name: 'http' }], env: [{ name: 'A', value: '1' }, { name: 'B', value: '2' }] }]),
       patch: { spec: { containers: [{ name: 'a', ports: [{ containerPort: 443 }], env: [{ name: 'B', value: '3' }, { name: 'A', $patch: 'delete' }] }] } },
-      want: pod([{ name: 'a', ports: [{ containerPort: 80, name: 'http' }, { containerPort: 443 }], env: [{ name: 'B', value: '3' }] }]),
+      want: pod([{ name: 'a', ports: [{ containerPort: 443 }, { containerPort: 80, name: 'http' }], env: [{ name: 'B', value: '3' }] }]),
     },
     {
       name: 'finalizers (primitive list, strategy merge) are a union',
@@ -117,6 +125,45 @@ describe('applyStrategicMergePatch', () => {
       want: { metadata: { name: 'p' }, spec: { containers: [{ name: 'a', env: [{ name: 'Y', value: 'y' }] }] } },
     },
     {
+      name: 'without $setElementOrder the patch list order still counts; server-only items come first',
+      original: pod([{ name: 'B' }, { name: 'C' }, { name: 'A' }]),
+      patch: { spec: { containers: [{ name: 'A', image: "a'" }, { name: 'B', image: "b'" }, { name: 'D' }] } },
+      // Kubernetes' design example: C (server only) comes first, then the patch order.
+      want: pod([{ name: 'C' }, { name: 'A', image: "a'" }, { name: 'B', image: "b'" }, { name: 'D' }]),
+    },
+    {
+      // The design proposal's env example; the result is what Kubernetes' implementation gives
+      // (server-only items are interleaved by their old positions, not all put first).
+      name: 'env example from the $setElementOrder design',
+      original: pod([{ name: 'c', env: [{ name: 'ENV2', value: 'bar' }, { name: 'ENV5', value: 'server-added-2' }, { name: 'ENV1', value: 'foo' }, { name: 'ENV3', value: 'baz' }, { name: 'ENV4', value: 'server-added-1' }] }]),
+      patch: { spec: { containers: [{ name: 'c', '$setElementOrder/env': [{ name: 'ENV1' }, { name: 'ENV2' }, { name: 'ENV6' }], env: [{ name: 'ENV3', $patch: 'delete' }, { name: 'ENV6', value: 'new-env' }] }] } },
+      want: pod([{ name: 'c', env: [{ name: 'ENV5', value: 'server-added-2' }, { name: 'ENV1', value: 'foo' }, { name: 'ENV2', value: 'bar' }, { name: 'ENV6', value: 'new-env' }, { name: 'ENV4', value: 'server-added-1' }] }]),
+    },
+    {
+      name: 'finalizers example from the $setElementOrder design',
+      original: { metadata: { name: 'x', finalizers: ['b', 'e', 'a', 'c', 'd'] } },
+      patch: { metadata: { '$setElementOrder/finalizers': ['a', 'b', 'f'], '$deleteFromPrimitiveList/finalizers': ['c'], finalizers: ['f'] } },
+      want: { metadata: { name: 'x', finalizers: ['e', 'a', 'b', 'f', 'd'] } },
+    },
+    {
+      name: 'a delete and a re-add of the same key in one patch: the delete goes first',
+      original: pod([{ name: 'a', image: 'old', args: ['x'] }]),
+      patch: { spec: { containers: [{ name: 'a', image: 'new' }, { name: 'a', $patch: 'delete' }] } },
+      want: pod([{ name: 'a', image: 'new' }]),
+    },
+    {
+      name: 'kubectl set image: a patched container keeps its place among others',
+      original: pod([{ name: 'a' }, { name: 'nginx', image: 'nginx:1.25' }, { name: 'b' }]),
+      patch: { spec: { containers: [{ name: 'nginx', image: 'nginx:1.26' }] } },
+      want: pod([{ name: 'a' }, { name: 'nginx', image: 'nginx:1.26' }, { name: 'b' }]),
+    },
+    {
+      name: 'kubectl rollout undo: $patch replace on the pod template spec',
+      original: pod([{ name: 'a', image: 'a:2', env: [{ name: 'X', value: '1' }] }], { restartPolicy: 'Always' }),
+      patch: { spec: { $patch: 'replace', containers: [{ name: 'a', image: 'a:1' }] } },
+      want: { ...pod([{ name: 'a', image: 'a:1' }]) },
+    },
+    {
       name: 'atomic tolerations list is replaced',
       original: pod([], { tolerations: [{ key: 'a', operator: 'Exists' }] }),
       patch: { spec: { tolerations: [{ key: 'b', operator: 'Exists' }] } },
@@ -139,13 +186,21 @@ describe('applyStrategicMergePatch', () => {
 
   test('without a schema, metadata still merges finalizers like ObjectMeta', () => {
     const result = applyStrategicMergePatch({ metadata: { finalizers: ['a'] } }, { metadata: { finalizers: ['b'] } });
-    assert.deepEqual(result, { metadata: { finalizers: ['a', 'b'] } });
+    // A merged value new to the server goes ahead of the server-only ones (Kubernetes' ordering).
+    assert.deepEqual(result, { metadata: { finalizers: ['b', 'a'] } });
   });
 
   test('a merge-list item without its merge key is rejected', () => {
     assert.throws(
       () => applyStrategicMergePatch(pod([{ name: 'a' }]), { spec: { containers: [{ image: 'x' }] } }, podSchema),
       (err: unknown) => err instanceof PatchError && err.code === 500 && err.message === 'map: map[image:x] does not contain declared merge key: name',
+    );
+  });
+
+  test('$patch: merge inside a list is refused, as in Kubernetes', () => {
+    assert.throws(
+      () => applyStrategicMergePatch(pod([{ name: 'a' }]), { spec: { containers: [{ name: 'a', $patch: 'merge' }] } }, podSchema),
+      (err: unknown) => err instanceof PatchError && err.message === 'merging lists cannot yet be specified in the patch',
     );
   });
 

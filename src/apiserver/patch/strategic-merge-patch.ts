@@ -107,42 +107,54 @@ function mergeValue(original: unknown, patchValue: unknown, schema: SchemaNode |
 
 function mergeList(original: unknown[], patch: unknown[], schema: SchemaNode | undefined): unknown[] {
   const itemSchema = schema?.items;
-  if (patch.some((item) => isPlainObject(item) && item[patchDirective] === 'replace')) {
-    const kept = patch.filter((item) => !(isPlainObject(item) && patchDirective in item));
-    return stripDirectives(kept, schema) as unknown[];
-  }
   if (patch.some(Array.isArray)) throw patchNotApplicable('lists of lists are not supported');
-
   const mergeKey = schema?.['x-kubernetes-patch-merge-key'];
   const isPrimitiveList = patch.every((item) => !isPlainObject(item)) && original.every((item) => !isPlainObject(item));
   if (isPrimitiveList) {
-    const merged = [...original];
-    for (const item of patch) if (!merged.some((existing) => deepEqual(existing, item))) merged.push(item);
-    return merged;
+    const merged: unknown[] = [];
+    for (const item of [...original, ...patch]) if (!merged.some((existing) => deepEqual(existing, item))) merged.push(item);
+    return applyElementOrder(merged, original, patch, undefined);
   }
   if (!mergeKey) return stripDirectives(patch, schema) as unknown[];
 
-  let merged = [...original];
+  // Directive items first, as Kubernetes does: deletions, then `$patch: replace` for the whole list.
+  let base = [...original];
+  const items: JsonObject[] = [];
+  let replace = false;
   for (const item of patch) {
     if (!isPlainObject(item)) throw new PatchError(`expected a map in a list with merge key ${mergeKey}, got ${JSON.stringify(item)}`, 500);
-    const key = item[mergeKey];
-    if (key === undefined) {
-      throw new PatchError(`map: ${formatGoMap(item)} does not contain declared merge key: ${mergeKey}`, 500);
-    }
     const directive = item[patchDirective];
-    if (directive === 'delete') {
-      merged = merged.filter((existing) => !(isPlainObject(existing) && deepEqual(existing[mergeKey], key)));
+    if (directive === undefined) {
+      items.push(item);
       continue;
     }
+    if (directive === 'delete') {
+      if (item[mergeKey] === undefined) throw new PatchError(`map: ${formatGoMap(item)} does not contain declared merge key: ${mergeKey}`, 500);
+      base = base.filter((existing) => !(isPlainObject(existing) && deepEqual(existing[mergeKey], item[mergeKey])));
+    } else if (directive === 'replace') {
+      replace = true;
+    } else if (directive === 'merge') {
+      throw new PatchError('merging lists cannot yet be specified in the patch', 500);
+    } else {
+      throw new PatchError(`unknown patch type: ${String(directive)} in map: ${formatGoMap(item)}`, 500);
+    }
+  }
+  if (replace) return stripDirectives(items, schema) as unknown[];
+
+  const merged = [...base];
+  for (const item of items) {
+    const key = item[mergeKey];
+    if (key === undefined) throw new PatchError(`map: ${formatGoMap(item)} does not contain declared merge key: ${mergeKey}`, 500);
     const index = merged.findIndex((existing) => isPlainObject(existing) && deepEqual(existing[mergeKey], key));
     if (index >= 0) merged[index] = mergeMap(merged[index] as JsonObject, item, itemSchema);
     else merged.push(mergeMap({}, item, itemSchema));
   }
-  return merged;
+  // The patch's own order counts too: its items keep their relative order, as with $setElementOrder.
+  return applyElementOrder(merged, base, items, mergeKey);
 }
 
-/** `$setElementOrder`: items named in `order` take that relative order; items the patch did not
- *  name keep their place relative to the others as it was in the list before. */
+/** Items named in `order` (a `$setElementOrder` list, or the patch list itself) take that relative
+ *  order; the others keep their relative order and are placed by where they were in `listBefore`. */
 function applyElementOrder(list: unknown[], listBefore: unknown[], order: unknown[], mergeKey: string | undefined): unknown[] {
   const keyOf = (item: unknown): unknown => (mergeKey && isPlainObject(item) ? item[mergeKey] : item);
   const positionIn = (keys: unknown[], item: unknown): number => {

@@ -19,43 +19,59 @@ interface FieldEntry {
   listItem: boolean;
 }
 
+type FieldVisitor = (path: FieldPath, value: unknown, listItem: boolean) => void;
+
+type Shape =
+  | { kind: 'leaf' }
+  | { kind: 'granular'; keys: string[] }
+  | { kind: 'list'; elements: PathElement[] };
+
+/** How server-side apply sees one value: a leaf (scalar, atomic or empty), a granular map, or a
+ *  list whose items are named (list-map keys or set values). */
+function shapeOf(value: unknown, node: SchemaNode | undefined, path: FieldPath, depth: number): Shape {
+  if (isPlainObject(value) && !isAtomicMap(node)) {
+    // An empty map is owned as a whole (`emptyDir: {}`); a map emptied only by dropping
+    // server-owned fields (metadata with just a name) is not a leaf, just empty.
+    if (Object.keys(value).length === 0 && depth > 0) return { kind: 'leaf' };
+    return { kind: 'granular', keys: Object.keys(value).filter((key) => value[key] !== null && !isUnowned(path, depth, key)) };
+  }
+  if (Array.isArray(value)) {
+    const type = listType(node);
+    if (type.kind === 'atomic' || value.length === 0) return { kind: 'leaf' };
+    const elements: PathElement[] = [];
+    for (const item of value) {
+      const element = itemElement(item, type, node?.items);
+      // An item the list type cannot name makes the list atomic rather than losing it.
+      if (element === undefined) return { kind: 'leaf' };
+      elements.push(element);
+    }
+    return { kind: 'list', elements };
+  }
+  return { kind: 'leaf' };
+}
+
+function visitFields(value: unknown, node: SchemaNode | undefined, path: FieldPath, depth: number, visit: FieldVisitor): void {
+  const shape = shapeOf(value, node, path, depth);
+  if (shape.kind === 'leaf') {
+    if (depth > 0) visit(path, value, false);
+  } else if (shape.kind === 'granular') {
+    const object = value as JsonObject;
+    for (const key of shape.keys) visitFields(object[key], fieldSchema(node, key, depth === 0), [...path, fieldElement(key)], depth + 1, visit);
+  } else {
+    const list = value as unknown[];
+    const isMap = listType(node).kind === 'map';
+    shape.elements.forEach((element, i) => {
+      const itemPath = [...path, element];
+      visit(itemPath, undefined, true);
+      if (isMap) visitFields(list[i], node?.items, itemPath, depth + 1, visit);
+    });
+  }
+}
+
 /** Every owned path of `object` with its value, keyed by the joined path. */
 export function collectFields(object: unknown, schema: SchemaNode | undefined): Map<string, FieldEntry> {
   const fields = new Map<string, FieldEntry>();
-  const add = (path: FieldPath, value: unknown, listItem = false) => fields.set(path.join('\u0000'), { path, value, listItem });
-
-  const walk = (value: unknown, node: SchemaNode | undefined, path: FieldPath, depth: number) => {
-    if (isPlainObject(value) && !isAtomicMap(node)) {
-      const keys = Object.keys(value).filter((key) => value[key] !== null && !isUnowned(path, depth, key));
-      // An empty map is owned as a whole (`emptyDir: {}`); a map emptied only by dropping
-      // server-owned fields (metadata with just a name) is not.
-      if (Object.keys(value).length === 0 && depth > 0) add(path, value);
-      for (const key of keys) walk(value[key], fieldSchema(node, key, depth === 0), [...path, fieldElement(key)], depth + 1);
-      return;
-    }
-    if (Array.isArray(value)) {
-      const type = listType(node);
-      if (type.kind === 'atomic' || value.length === 0) {
-        add(path, value);
-        return;
-      }
-      for (const item of value) {
-        const element = itemElement(item, type, node?.items);
-        if (element === undefined) {
-          // An item the list type cannot name makes the list atomic rather than losing it.
-          for (const key of [...fields.keys()]) if (key.startsWith(path.join('\u0000') + '\u0000')) fields.delete(key);
-          add(path, value);
-          return;
-        }
-        const itemPath = [...path, element];
-        add(itemPath, undefined, true);
-        if (type.kind === 'map') walk(item, node?.items, itemPath, depth + 1);
-      }
-      return;
-    }
-    if (depth > 0) add(path, value);
-  };
-  walk(object, schema, [], 0);
+  visitFields(object, schema, [], 0, (path, value, listItem) => fields.set(path.join('\u0000'), { path, value, listItem }));
   return fields;
 }
 
@@ -81,7 +97,9 @@ function itemElement(item: unknown, type: ReturnType<typeof listType>, itemSchem
 }
 
 export function fieldSetOf(object: unknown, schema: SchemaNode | undefined): FieldSet {
-  return FieldSet.fromPaths([...collectFields(object, schema).values()].map((entry) => entry.path));
+  const set = new FieldSet();
+  visitFields(object, schema, [], 0, (path) => set.insert(path));
+  return set;
 }
 
 export interface Comparison {
@@ -90,19 +108,66 @@ export interface Comparison {
   removed: FieldSet;
 }
 
+/** What changed between two versions of an object, in owned paths. Walks both together and skips
+ *  subtrees that are the same value by reference, so a write that shares unchanged parts is cheap. */
 export function compareObjects(before: unknown, after: unknown, schema: SchemaNode | undefined): Comparison {
-  const old = collectFields(before, schema);
-  const now = collectFields(after, schema);
-  const added: FieldPath[] = [];
-  const modified: FieldPath[] = [];
-  const removed: FieldPath[] = [];
-  for (const [key, entry] of now) {
-    const previous = old.get(key);
-    if (!previous) added.push(entry.path);
-    else if (!entry.listItem && !deepEqual(previous.value, entry.value)) modified.push(entry.path);
-  }
-  for (const [key, entry] of old) if (!now.has(key)) removed.push(entry.path);
-  return { added: FieldSet.fromPaths(added), modified: FieldSet.fromPaths(modified), removed: FieldSet.fromPaths(removed) };
+  const result: Comparison = { added: new FieldSet(), modified: new FieldSet(), removed: new FieldSet() };
+  const addAll = (target: FieldSet, value: unknown, node: SchemaNode | undefined, path: FieldPath, depth: number) =>
+    visitFields(value, node, path, depth, (fieldPath) => target.insert(fieldPath));
+
+  const walk = (a: unknown, b: unknown, node: SchemaNode | undefined, path: FieldPath, depth: number): void => {
+    if (a === b) return;
+    const aShape = shapeOf(a, node, path, depth);
+    const bShape = shapeOf(b, node, path, depth);
+    if (aShape.kind === 'leaf' && bShape.kind === 'leaf') {
+      if (depth > 0 && !deepEqual(a, b)) result.modified.insert(path);
+      return;
+    }
+    if (aShape.kind === 'granular' && bShape.kind === 'granular') {
+      const aObject = a as JsonObject;
+      const bObject = b as JsonObject;
+      const bKeys = new Set(bShape.keys);
+      for (const key of aShape.keys) {
+        const childPath = [...path, fieldElement(key)];
+        const childNode = fieldSchema(node, key, depth === 0);
+        if (bKeys.has(key)) walk(aObject[key], bObject[key], childNode, childPath, depth + 1);
+        else addAll(result.removed, aObject[key], childNode, childPath, depth + 1);
+      }
+      const aKeys = new Set(aShape.keys);
+      for (const key of bShape.keys) {
+        if (!aKeys.has(key)) addAll(result.added, bObject[key], fieldSchema(node, key, depth === 0), [...path, fieldElement(key)], depth + 1);
+      }
+      return;
+    }
+    if (aShape.kind === 'list' && bShape.kind === 'list') {
+      const isMap = listType(node).kind === 'map';
+      const aItems = new Map<PathElement, unknown>();
+      aShape.elements.forEach((element, i) => { if (!aItems.has(element)) aItems.set(element, (a as unknown[])[i]); });
+      const bItems = new Map<PathElement, unknown>();
+      bShape.elements.forEach((element, i) => { if (!bItems.has(element)) bItems.set(element, (b as unknown[])[i]); });
+      for (const [element, item] of aItems) {
+        const itemPath = [...path, element];
+        if (bItems.has(element)) {
+          if (isMap) walk(item, bItems.get(element), node?.items, itemPath, depth + 1);
+        } else {
+          result.removed.insert(itemPath);
+          if (isMap) addAll(result.removed, item, node?.items, itemPath, depth + 1);
+        }
+      }
+      for (const [element, item] of bItems) {
+        if (aItems.has(element)) continue;
+        const itemPath = [...path, element];
+        result.added.insert(itemPath);
+        if (isMap) addAll(result.added, item, node?.items, itemPath, depth + 1);
+      }
+      return;
+    }
+    // The value changed shape (a map became a list, a map emptied...): its fields went and came.
+    addAll(result.removed, a, node, path, depth);
+    addAll(result.added, b, node, path, depth);
+  };
+  walk(before, after, schema, [], 0);
+  return result;
 }
 
 /** Merges an applied configuration into the live object: granular maps key by key, list-maps
