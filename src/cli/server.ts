@@ -19,6 +19,8 @@ import { createSchemaRegistry } from '../api/schema/index.js';
 import { openApiHandler } from '../apiserver/openapi-handler.js';
 import { createStore, createMaintenance, SqliteStore } from '../storage/index.js';
 import { reviewHandlers } from '../apiserver/reviews.js';
+import { tokenRequestHandler } from '../apiserver/token-request.js';
+import { createServiceAccountTokenIssuer } from '../apiserver/auth/service-account-token.js';
 import { createSecurity, defaultRbacObjects, type Security } from '../apiserver/security.js';
 import type { Store } from '../storage/types.js';
 import { systemClock } from '../util/clock.js';
@@ -116,6 +118,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   });
   const pki = await clusterPkiFromDatastore(store, config);
   let apiRef: ApiServer | undefined;
+  const tokenIssuer = createServiceAccountTokenIssuer({ privateKeyPem: pki.serviceAccountKeyPem, issuer: 'https://kubernetes.default.svc.cluster.local' });
   let security: Security | undefined;
   // /readyz turns green only once the kubeconfig users need is in place.
   let ready = false;
@@ -125,6 +128,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     nonResource: [(request) => openApiHandler(apiRef!.registry, schemas, () => [])(request)],
     subresources: {
       ...subresourceHandlers({ registry: () => apiRef!.registry, resources: () => apiRef!.resources, now: () => new Date() }),
+      '/serviceaccounts/token': tokenRequestHandler({ issuer: () => tokenIssuer, resources: () => apiRef!.resources, registry: () => apiRef!.registry }),
       ...reviewHandlers({ authorizer: () => security!.authorizer, authenticator: () => security!.authenticator, rules: () => security!.rules }),
     },
     store,
