@@ -19,7 +19,25 @@ export interface AdmissionConfig {
 const systemPriorityClasses: Record<string, number> = { 'system-node-critical': 2000001000, 'system-cluster-critical': 2000000000 };
 
 export function defaultAdmission(config: AdmissionConfig): AdmissionPlugin[] {
-  return [serviceAccountAdmission(), defaultTolerationSeconds(), priorityAdmission(config), serviceAddressAllocation(config)];
+  return [serviceAccountAdmission(), defaultTolerationSeconds(), priorityAdmission(config), serviceAddressAllocation(config), certificateRequester()];
+}
+
+/** A CertificateSigningRequest records who asked (spec.username/groups/uid/extra): signers and approvers trust only that. */
+export function certificateRequester(): AdmissionPlugin {
+  return {
+    name: 'CertificateRequester',
+    admit(a) {
+      if (a.operation !== 'CREATE' || a.resource.groupKind !== 'CertificateSigningRequest.certificates.k8s.io' || !a.object) return;
+      const spec = a.object.spec ?? (a.object.spec = {});
+      spec.username = a.user.username;
+      spec.groups = a.user.groups;
+      if (a.user.uid) spec.uid = a.user.uid;
+      else delete spec.uid;
+      if (a.user.extra) spec.extra = a.user.extra;
+      else delete spec.extra;
+      a.object.status = {};
+    },
+  };
 }
 
 function isPodCreate(a: AdmissionAttributes): boolean {

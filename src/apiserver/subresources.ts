@@ -129,7 +129,33 @@ export function subresourceHandlers(deps: { registry: () => ResourceRegistry; re
     return { status: 200, body: updated };
   };
 
+  // PUT .../certificatesigningrequests/<name>/approval (kubectl certificate approve|deny): only the
+  // Approved/Denied conditions change; the request itself is immutable.
+  const approval: SubresourceHandler = async (request, resource, info, context) => {
+    const resources = deps.resources();
+    if (info.verb === 'get') return { status: 200, body: await resources.get(resource, '', info.name) };
+    if (info.verb !== 'update') throw methodNotAllowed();
+    const body = bodyOf(request);
+    const conditions: KubeObject[] = body?.status?.conditions ?? [];
+    for (const [i, c] of conditions.entries()) {
+      if (!['Approved', 'Denied', 'Failed'].includes(c.type)) {
+        throw invalid('CertificateSigningRequest.certificates.k8s.io', 'certificates.k8s.io', 'CertificateSigningRequest', info.name, [{ type: 'FieldValueNotSupported', field: `status.conditions[${i}].type`, message: `Unsupported value: "${c.type}": supported values: "Approved", "Denied", "Failed"` }]);
+      }
+    }
+    if (conditions.some((c) => c.type === 'Approved') && conditions.some((c) => c.type === 'Denied')) {
+      throw invalid('CertificateSigningRequest.certificates.k8s.io', 'certificates.k8s.io', 'CertificateSigningRequest', info.name, [{ type: 'FieldValueInvalid', field: 'status.conditions', message: 'Invalid value: "Approved": Approved and Denied conditions are mutually exclusive' }]);
+    }
+    const updated = await resources.mutate(resource, '', info.name, (csr) => {
+      if (body?.metadata?.resourceVersion && body.metadata.resourceVersion !== csr.metadata.resourceVersion) {
+        throw conflict(resource.group, resource.resource, info.name, 'the object has been modified; please apply your changes to the latest version and try again');
+      }
+      csr.status = { ...(csr.status ?? {}), conditions };
+    }, context);
+    return { status: 200, body: updated };
+  };
+
   return {
+    'certificates.k8s.io/certificatesigningrequests/approval': approval,
     '/namespaces/finalize': finalize,
     'apps/deployments/scale': scale,
     'apps/replicasets/scale': scale,
