@@ -25,3 +25,41 @@ export async function bootstrapClusterObjects(api: ApiServer, extra: { group: st
   }
   for (const e of extra) await ensureObject(api, e.group, e.version, e.resource, e.object);
 }
+
+/**
+ * kube-public/cluster-info: the cluster's CA and address, readable by anyone (as kubeadm
+ * publishes it), so a joining node can check the CA against the hash in its join token.
+ */
+export function clusterInfoObjects(caPem: string, serverUrl: string, renderKubeconfig: (o: { server: string; caPem: string }) => string): { group: string; version: string; resource: string; object: KubeObject }[] {
+  return [
+    {
+      group: '',
+      version: 'v1',
+      resource: 'configmaps',
+      object: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cluster-info', namespace: 'kube-public' }, data: { kubeconfig: renderKubeconfig({ server: serverUrl, caPem }) } },
+    },
+    {
+      group: 'rbac.authorization.k8s.io',
+      version: 'v1',
+      resource: 'roles',
+      object: {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'Role',
+        metadata: { name: 'navarch:bootstrap-signer-clusterinfo', namespace: 'kube-public' },
+        rules: [{ apiGroups: [''], resources: ['configmaps'], resourceNames: ['cluster-info'], verbs: ['get'] }],
+      },
+    },
+    {
+      group: 'rbac.authorization.k8s.io',
+      version: 'v1',
+      resource: 'rolebindings',
+      object: {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'RoleBinding',
+        metadata: { name: 'navarch:bootstrap-signer-clusterinfo', namespace: 'kube-public' },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'navarch:bootstrap-signer-clusterinfo' },
+        subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'system:anonymous' }],
+      },
+    },
+  ];
+}

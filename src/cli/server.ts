@@ -11,7 +11,8 @@ import { builtinSemantics } from '../apiserver/builtin-semantics.js';
 import { createApiServer, type ApiServer } from '../apiserver/index.js';
 import { patchEngines } from '../apiserver/patch-engines.js';
 import { selectorParsers } from '../apiserver/selector-parsers.js';
-import { bootstrapClusterObjects } from '../apiserver/bootstrap.js';
+import { bootstrapClusterObjects, clusterInfoObjects } from '../apiserver/bootstrap.js';
+import { renderKubeconfig } from '../apiserver/auth/kubeconfig.js';
 import { subresourceHandlers } from '../apiserver/subresources.js';
 import { defaultAdmission } from '../apiserver/admission-plugins.js';
 import { builtinResources } from '../api/resources.js';
@@ -26,6 +27,7 @@ import type { Store } from '../storage/types.js';
 import { systemClock } from '../util/clock.js';
 import { flag, flagList, type ParsedArgs } from './args.js';
 import { log } from '../util/log.js';
+import { startControlPlane } from './control-plane.js';
 
 export interface ServerConfig {
   dataDir: string;
@@ -144,7 +146,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   });
   security = createSecurity({ cache: api.cache, registry: api.registry, caPem: pki.ca.certPem, serviceAccountPublicKeyPem: pki.serviceAccountPublicKeyPem, joinToken: pki.token });
   apiRef = api;
-  await bootstrapClusterObjects(api, defaultRbacObjects());
+  await bootstrapClusterObjects(api, [...defaultRbacObjects(), ...clusterInfoObjects(pki.ca.certPem, `https://${hostname()}:${config.port}`, renderKubeconfig)]);
   const url = await api.listen(config.port, config.bindAddress);
   const kubeconfigPath = join(config.dataDir, 'kubeconfig');
   await writeKubeconfig(kubeconfigPath, {
@@ -153,6 +155,8 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     clientCertPem: pki.admin.certPem,
     clientKeyPem: pki.admin.keyPem,
   });
+  const components = new AbortController();
+  startControlPlane({ api, ca: pki.ca, disabled: new Set(config.disable) }, components.signal);
   ready = true;
   // Old revisions are compacted (keeping 5 minutes of history for watch resumption) and the
   // WAL checkpointed, so the database file does not grow without bound.
@@ -171,6 +175,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     url,
     kubeconfigPath,
     async stop() {
+      components.abort();
       if (maintenanceTimer) clearInterval(maintenanceTimer);
       await api.close();
       await store.close();

@@ -1,0 +1,68 @@
+// The control-plane components of `navarch server` (controllers, scheduler), each reaching the
+// API through the in-process transport under its own identity, and each running on one server
+// at a time through Lease leader election in kube-system — so several servers can share a datastore.
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import type { ApiServer } from '../apiserver/index.js';
+import type { UserInfo } from '../apiserver/admission.js';
+import { inProcessTransport } from '../apiserver/in-process-transport.js';
+import type { CertificateAuthority } from '../apiserver/auth/pki.js';
+import { createClient } from '../client/client.js';
+import type { Transport } from '../client/transport.js';
+import { runLeaderElection } from '../client/leader-election.js';
+import { createCertificatesController } from '../controllers/certificates/certificates-controller.js';
+import { log } from '../util/log.js';
+
+/** Controllers act as their own service accounts in kube-system, bound to system:controller:<name> roles. */
+export function controllerUser(name: string): UserInfo {
+  return { username: `system:serviceaccount:kube-system:${name}`, groups: ['system:serviceaccounts', 'system:serviceaccounts:kube-system', 'system:authenticated'] };
+}
+
+export interface ControlPlaneOptions {
+  api: ApiServer;
+  ca: CertificateAuthority;
+  disabled: Set<string>;
+  /** Extra leader-elected components (scheduler, workload controllers) plugged in by name. */
+  components?: { name: string; lease: string; user: UserInfo; start(transport: Transport, signal: AbortSignal): Promise<void> }[];
+}
+
+export function startControlPlane(options: ControlPlaneOptions, signal: AbortSignal): void {
+  const identity = `${hostname()}_${randomBytes(4).toString('hex')}`;
+  const transportFor = (user: UserInfo) => inProcessTransport(options.api.handler, user, `navarch/${user.username}`);
+  const components = [
+    {
+      name: 'certificates',
+      lease: 'kube-controller-manager',
+      user: controllerUser('certificate-controller'),
+      start: (transport: Transport, s: AbortSignal) => createCertificatesController({ client: createClient(transport), ca: options.ca }).start(s),
+    },
+    ...(options.components ?? []),
+  ].filter((c) => !options.disabled.has(c.name));
+
+  // One election per lease; every component sharing a lease starts when it is won.
+  const byLease = new Map<string, typeof components>();
+  for (const c of components) byLease.set(c.lease, [...(byLease.get(c.lease) ?? []), c]);
+  for (const [lease, group] of byLease) {
+    const electionUser: UserInfo = lease === 'kube-scheduler' ? { username: 'system:kube-scheduler', groups: ['system:authenticated'] } : { username: 'system:kube-controller-manager', groups: ['system:authenticated'] };
+    runLeaderElection(
+      {
+        client: createClient(transportFor(electionUser)),
+        namespace: 'kube-system',
+        name: lease,
+        identity,
+        releaseOnCancel: true,
+        onStartedLeading: (leading) => {
+          log.info('leader-election', 'leading', { lease, identity, components: group.map((c) => c.name) });
+          for (const c of group) {
+            c.start(transportFor(c.user), leading).catch((e) => log.error(c.name, 'stopped with an error', { error: (e as Error).stack ?? String(e) }));
+          }
+        },
+        onStoppedLeading: () => log.info('leader-election', 'stopped leading', { lease, identity }),
+        onNewLeader: (leader) => {
+          if (leader !== identity) log.info('leader-election', 'following', { lease, leader });
+        },
+      },
+      signal,
+    ).catch((e) => log.error('leader-election', 'failed', { lease, error: (e as Error).message }));
+  }
+}
