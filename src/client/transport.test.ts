@@ -52,7 +52,7 @@ describe('HTTPS transport', () => {
       (req, res) => {
         const socket = req.socket as TLSSocket;
         const peer = socket.authorized ? socket.getPeerCertificate() : undefined;
-        seen.push({ path: req.url!, commonName: peer?.subject?.CN, authorization: req.headers.authorization, userAgent: req.headers['user-agent'] });
+        seen.push({ path: req.url!, commonName: peer?.subject?.CN as string | undefined, authorization: req.headers.authorization, userAgent: req.headers['user-agent'] });
         if (req.url!.includes('watch=true')) {
           res.writeHead(200, { 'Content-Type': 'application/json' });
           const events = [
