@@ -53,6 +53,12 @@ describe('HTTPS transport', () => {
         const socket = req.socket as TLSSocket;
         const peer = socket.authorized ? socket.getPeerCertificate() : undefined;
         seen.push({ path: req.url!, commonName: peer?.subject?.CN as string | undefined, authorization: req.headers.authorization, userAgent: req.headers['user-agent'] });
+        if (req.url!.startsWith('/hang')) {
+          // Headers, then silence: what a half-open connection looks like from the client.
+          res.writeHead(200, { 'Content-Type': 'application/json' });
+          res.flushHeaders();
+          return;
+        }
         if (req.url!.includes('watch=true')) {
           res.writeHead(200, { 'Content-Type': 'application/json' });
           const events = [
@@ -129,6 +135,21 @@ describe('HTTPS transport', () => {
     const handle = transport.watch({ path: '/api/v1/pods' }, () => handle.stop(), () => closes++);
     await new Promise((resolve) => setTimeout(resolve, 50));
     assert.equal(closes, 0);
+  });
+
+  test('a watch silent past its timeoutSeconds is presumed dead and closed with an error', async () => {
+    const transport = createHttpTransport({ server: url, caPem, watchDeadConnectionGraceMs: 20 });
+    const started = Date.now();
+    const closed = await new Promise<Error | undefined>((resolve) => {
+      transport.watch({ path: '/hang', query: { timeoutSeconds: '1' } }, () => {}, resolve);
+    });
+    assert.match(String(closed), /presumed dead/);
+    assert.ok(Date.now() - started >= 1000);
+  });
+
+  test('requestTimeoutMs aborts a request that never answers', async () => {
+    const transport = createHttpTransport({ server: url, caPem, requestTimeoutMs: 50 });
+    await assert.rejects(transport.request({ method: 'GET', path: '/hang' }), /timed out/);
   });
 
   test('fromKubeconfig reaches the server with inline credentials', async () => {
