@@ -35,7 +35,7 @@ export interface ControllerOptions {
   logger?: Logger;
 }
 
-export interface WatchOptions<T extends KubeObject> {
+export interface ControllerWatchOptions<T extends KubeObject> {
   /** Skip objects this returns false for. */
   filter?(obj: T): boolean;
   /** Keys to reconcile for an object; defaults to the object's own "namespace/name". */
@@ -91,7 +91,7 @@ export class Controller {
   }
 
   /** Reconciles the object's key (or mapped keys) whenever it is added, changed, deleted or resynced. */
-  watch<T extends KubeObject>(informer: SharedIndexInformer<T>, options: WatchOptions<T> = {}): this {
+  watch<T extends KubeObject>(informer: SharedIndexInformer<T>, options: ControllerWatchOptions<T> = {}): this {
     this.informers.add(informer);
     const keysOf = options.mapToKeys ?? ((obj: T) => [objectKey(obj)]);
     const enqueue = (obj: T) => {

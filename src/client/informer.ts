@@ -350,6 +350,8 @@ export class SharedIndexInformer<T extends KubeObject = KubeObject> {
         if (signal.aborted) break;
         switch (outcome.kind) {
           case 'closed':
+            // A watch that ran to its timeout proves the server healthy again.
+            this.failures = 0;
             needList = false;
             break;
           case 'expired':
