@@ -1,3 +1,6 @@
+/// <reference types="node" />
+// (TypeScript 7 no longer loads @types/node implicitly and tsconfig.json does not list it yet;
+// this reference keeps client/ type-checking until tsconfig gets "types": ["node"].)
 // The public surface of client/ (testing/ is deliberately not re-exported).
 export * from './clock.js';
 export * from './errors.js';
