@@ -223,8 +223,17 @@ export class OciRuntime extends ShimRuntime {
     const argv = sb.netnsPath ? ['nsenter', `--net=${sb.netnsPath}`, this.hostBusybox, 'nc', '127.0.0.1', String(port)] : [this.hostBusybox, 'nc', '127.0.0.1', String(port)];
     const child = spawn(argv[0], argv.slice(1), { stdio: ['pipe', 'pipe', 'ignore'] });
     await new Promise<void>((resolve, reject) => { child.once('spawn', resolve); child.once('error', reject); });
-    const duplex = Duplex.from({ readable: child.stdout!, writable: child.stdin! });
-    duplex.on('close', () => child.kill());
+    const out = child.stdout!;
+    const inp = child.stdin!;
+    inp.on('error', () => {}); // nc gone: the read side reports the end
+    const duplex = new Duplex({
+      read() { out.resume(); },
+      write(chunk, _enc, cb) { if (inp.writable) inp.write(chunk, () => cb()); else cb(); },
+      final(cb) { inp.end(); cb(); },
+      destroy(err, cb) { child.kill(); cb(err); },
+    });
+    out.on('data', (d: Buffer) => { if (!duplex.push(d)) out.pause(); });
+    out.on('end', () => duplex.push(null));
     return duplex;
   }
 }

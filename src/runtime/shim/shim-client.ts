@@ -77,7 +77,7 @@ export function readShimState(stateDir: string): ShimState {
   const started = readJson<ShimStarted>(path.join(stateDir, 'started.json'));
   const exit = readJson<ShimExit>(path.join(stateDir, 'exit.json'));
   let shimPid: number | undefined;
-  try { shimPid = parseInt(fs.readFileSync(path.join(stateDir, 'shim.pid'), 'utf8'), 10); } catch {}
+  try { const n = parseInt(fs.readFileSync(path.join(stateDir, 'shim.pid'), 'utf8'), 10); if (n > 0) shimPid = n; } catch {}
   return { started, exit, shimPid, shimAlive: shimPid !== undefined && pidAlive(shimPid) };
 }
 

@@ -29,7 +29,7 @@ const write = (name, obj) => {
   fs.writeFileSync(tmp, JSON.stringify(obj));
   fs.renameSync(tmp, path.join(stateDir, name));
 };
-fs.writeFileSync(path.join(stateDir, 'shim.pid'), String(process.pid));
+{ const tmp = path.join(stateDir, '.shim.pid.tmp'); fs.writeFileSync(tmp, String(process.pid)); fs.renameSync(tmp, path.join(stateDir, 'shim.pid')); }
 
 function ts() { return new Date().toISOString().slice(0, -1) + '000000Z'; }
 let logFd = -1;
