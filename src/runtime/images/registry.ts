@@ -56,7 +56,9 @@ export class RegistryClient {
   }
 
   private insecure(url: URL): boolean {
-    return (this.options.insecureRegistries ?? []).includes(url.host) || /^(localhost|127\.)/.test(url.hostname);
+    // Like Docker: loopback registries may use plain HTTP, but HTTPS is always verified
+    // unless the registry is listed as insecure.
+    return (this.options.insecureRegistries ?? []).includes(url.host);
   }
 
   private send(url: URL, headers: Record<string, string>, method = 'GET'): Promise<Response> {
