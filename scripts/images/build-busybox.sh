@@ -54,7 +54,7 @@ done
 
 # The exact libraries the binary needs, resolved on this (Debian) host, plus the NSS modules.
 copy_lib() { local src="$1" dst="$2"; mkdir -p "$rootfs/$(dirname "$dst")"; cp -L "$src" "$rootfs/$dst"; }
-ldd "$rootfs/bin/busybox" | awk '/=> \//{print $3} /^\s*\/lib/{print $1}' | while read -r lib; do
+ldd "$rootfs/bin/busybox" | awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// {print $1}' | while read -r lib; do
   case "$lib" in
     */ld-linux*) copy_lib "$lib" "/lib64/$(basename "$lib")" ;;
     *) copy_lib "$lib" "$libdir/$(basename "$lib")" ;;
@@ -90,6 +90,14 @@ echo busybox > "$rootfs/etc/hostname"
 printf 'tcp 6 TCP\nudp 17 UDP\nicmp 1 ICMP\n' > "$rootfs/etc/protocols"
 printf 'http 80/tcp\nhttps 443/tcp\ndomain 53/tcp\ndomain 53/udp\n' > "$rootfs/etc/services"
 echo '<html><body>busybox httpd</body></html>' > "$rootfs/var/www/index.html"
+
+# The image must run on its own: every library the loader needs has to be inside it.
+if [ "$(id -u)" = 0 ]; then
+  chroot "$rootfs" /bin/sh -c 'true' || { echo "build-busybox: the image's /bin/sh does not run (missing libraries?)" >&2; exit 1; }
+else
+  interp="$(ls "$rootfs"/lib64/ld-linux* | head -1)"
+  "$interp" --library-path "$rootfs$libdir" "$rootfs/bin/busybox" true || { echo "build-busybox: busybox does not run with the image's libraries" >&2; exit 1; }
+fi
 
 # docker-archive layout: <diffid>/layer.tar, <config-digest>.json, manifest.json, repositories.
 layer="$work/image/layer.tar"

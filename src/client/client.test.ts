@@ -135,7 +135,7 @@ describe('resource client against a fake API server', () => {
       assert.equal(server.requests.at(-1)!.contentType, contentType);
     }
     assert.equal(server.requests.at(-1)!.query.force, 'true');
-    assert.throws(() => podClient.patch('default', 'patched', 'apply', {}), /fieldManager/);
+    await assert.rejects(podClient.patch('default', 'patched', 'apply', {}), /fieldManager/);
   });
 
   test('updateStatus writes the status subresource only', async () => {
@@ -163,7 +163,8 @@ describe('resource client against a fake API server', () => {
     assert.equal(server.requests.at(-1)!.query.dryRun, 'All');
     await assert.rejects(podClient.get('default', 'dry'), isNotFound);
     server.injectedFailures.push({ code: 429, reason: 'TooManyRequests', message: 'slow down' });
-    await assert.rejects(podClient.get('default', 'anything'), isTooManyRequests);
+    const impatient = createClient(client.transport, { maxThrottleRetries: 0 }).resource(pods);
+    await assert.rejects(impatient.get('default', 'anything'), isTooManyRequests);
   });
 
   test('watch streams events from a resourceVersion and reports 410 as an ERROR event', async () => {
@@ -198,6 +199,27 @@ describe('resource client against a fake API server', () => {
     const err = await new Promise<Error | undefined>((resolve) => client.resource(pods).watch(undefined, {}, () => {}, resolve));
     assert.ok(err instanceof ApiError);
     assert.equal(err.reason, 'Forbidden');
+  });
+});
+
+describe('throttling', () => {
+  test('429 is retried after the server\'s Retry-After, up to the limit', async () => {
+    const server = new FakeApiServer([{ ...pods, kind: 'Pod' }]);
+    const clock = new FakeClock();
+    const podClient = createClient(server.transport(), { clock, maxThrottleRetries: 2 }).resource(pods);
+    server.put(pods, { metadata: { namespace: 'default', name: 'p' } });
+    const retryAfter = (seconds: number) => ({ code: 429, reason: 'TooManyRequests', message: 'too many requests', details: { retryAfterSeconds: seconds } });
+    server.injectedFailures.push(retryAfter(3), retryAfter(3));
+    let result: any;
+    void podClient.get('default', 'p').then((p) => (result = p));
+    await clock.advance(5_999);
+    assert.equal(result, undefined);
+    await clock.advance(1);
+    assert.equal((result as any).metadata.name, 'p');
+    server.injectedFailures.push(retryAfter(1), retryAfter(1), retryAfter(1));
+    const failed = podClient.get('default', 'p').catch((e) => e);
+    await clock.advance(2_000);
+    assert.ok(isTooManyRequests(await failed));
   });
 });
 

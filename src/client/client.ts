@@ -4,8 +4,8 @@
 import type { KubeObject } from '../api/types.js';
 import type { Clock } from './clock.js';
 import { jitter, sleep, systemClock } from './clock.js';
-import { ApiError, isConflict } from './errors.js';
-import type { Transport, WatchEvent, WatchHandle } from './transport.js';
+import { ApiError, isConflict, retryAfterSeconds } from './errors.js';
+import type { Transport, TransportRequest, WatchEvent, WatchHandle } from './transport.js';
 
 /** Which resource a ResourceClient addresses (a ResourceDefinition from api/ fits). */
 export interface ResourceRef {
@@ -132,10 +132,21 @@ function deleteBody(options: DeleteOptions | undefined): Record<string, unknown>
   return body;
 }
 
+export interface ClientOptions {
+  clock?: Clock;
+  /**
+   * How often a request answered 429 TooManyRequests is retried after the server's
+   * Retry-After (client-go retries up to 10 times). The server refused it before doing
+   * anything, so this is safe for every verb.
+   */
+  maxThrottleRetries?: number;
+}
+
 export class ResourceClient<T extends KubeObject = KubeObject> {
   constructor(
     private readonly transport: Transport,
     readonly ref: ResourceRef,
+    private readonly options: ClientOptions = {},
   ) {}
 
   private namespaceOf(namespace: string | undefined, verb: string): string | undefined {
@@ -144,13 +155,11 @@ export class ResourceClient<T extends KubeObject = KubeObject> {
     return namespace;
   }
 
-  private async call(method: string, path: string, init: { query?: Record<string, string>; body?: unknown; contentType?: string } = {}): Promise<any> {
-    const response = await this.transport.request({ method, path, ...init });
-    if (response.status < 200 || response.status > 299) throw ApiError.fromResponse(response.status, response.body);
-    return response.body;
+  private call(method: string, path: string, init: { query?: Record<string, string>; body?: unknown; contentType?: string } = {}): Promise<any> {
+    return send(this.transport, this.options, { method, path, ...init });
   }
 
-  get(namespace: string | undefined, name: string, options: { resourceVersion?: string } = {}): Promise<T> {
+  async get(namespace: string | undefined, name: string, options: { resourceVersion?: string } = {}): Promise<T> {
     return this.call('GET', resourcePath(this.ref, this.namespaceOf(namespace, 'get'), name), {
       query: listQuery(options),
     });
@@ -193,7 +202,7 @@ export class ResourceClient<T extends KubeObject = KubeObject> {
     return this.transport.watch({ path: resourcePath(this.ref, namespace), query: listQuery(options) }, onEvent, onClose);
   }
 
-  create(namespace: string | undefined, obj: T, options?: WriteOptions): Promise<T> {
+  async create(namespace: string | undefined, obj: T, options?: WriteOptions): Promise<T> {
     const ns = this.ref.namespaced ? namespace || obj.metadata?.namespace : undefined;
     return this.call('POST', resourcePath(this.ref, this.namespaceOf(ns, 'create')), {
       query: writeQuery(options),
@@ -202,58 +211,58 @@ export class ResourceClient<T extends KubeObject = KubeObject> {
   }
 
   /** PUT of the whole object; metadata.resourceVersion, when set, is the optimistic-concurrency precondition. */
-  update(obj: T, options?: WriteOptions): Promise<T> {
+  async update(obj: T, options?: WriteOptions): Promise<T> {
     return this.call('PUT', resourcePath(this.ref, this.namespaceOf(obj.metadata.namespace, 'update'), obj.metadata.name!), {
       query: writeQuery(options),
       body: obj,
     });
   }
 
-  updateStatus(obj: T, options?: WriteOptions): Promise<T> {
+  async updateStatus(obj: T, options?: WriteOptions): Promise<T> {
     return this.updateSubresource(obj.metadata.namespace, obj.metadata.name!, 'status', obj, options);
   }
 
-  patch(namespace: string | undefined, name: string, type: PatchType, body: unknown, options: PatchOptions = {}): Promise<T> {
+  async patch(namespace: string | undefined, name: string, type: PatchType, body: unknown, options: PatchOptions = {}): Promise<T> {
     return this.patchSubresource(namespace, name, '', type, body, options);
   }
 
-  patchStatus(namespace: string | undefined, name: string, type: PatchType, body: unknown, options: PatchOptions = {}): Promise<T> {
+  async patchStatus(namespace: string | undefined, name: string, type: PatchType, body: unknown, options: PatchOptions = {}): Promise<T> {
     return this.patchSubresource(namespace, name, 'status', type, body, options);
   }
 
   /** Returns the server's answer: the deleted object, the object with deletionTimestamp set (finalizers, graceful deletion) or a Status. */
-  delete(namespace: string | undefined, name: string, options?: DeleteOptions): Promise<T | any> {
+  async delete(namespace: string | undefined, name: string, options?: DeleteOptions): Promise<T | any> {
     return this.call('DELETE', resourcePath(this.ref, this.namespaceOf(namespace, 'delete'), name), {
       body: deleteBody(options),
     });
   }
 
-  deleteCollection(namespace: string | undefined, listOptions: ListOptions = {}, options?: DeleteOptions): Promise<any> {
+  async deleteCollection(namespace: string | undefined, listOptions: ListOptions = {}, options?: DeleteOptions): Promise<any> {
     return this.call('DELETE', resourcePath(this.ref, namespace), {
       query: listQuery(listOptions),
       body: deleteBody(options),
     });
   }
 
-  getSubresource(namespace: string | undefined, name: string, subresource: string, query?: Record<string, string>): Promise<any> {
+  async getSubresource(namespace: string | undefined, name: string, subresource: string, query?: Record<string, string>): Promise<any> {
     return this.call('GET', resourcePath(this.ref, this.namespaceOf(namespace, 'get'), name, subresource), { query });
   }
 
-  createSubresource(namespace: string | undefined, name: string, subresource: string, body: unknown, options?: WriteOptions): Promise<any> {
+  async createSubresource(namespace: string | undefined, name: string, subresource: string, body: unknown, options?: WriteOptions): Promise<any> {
     return this.call('POST', resourcePath(this.ref, this.namespaceOf(namespace, 'create'), name, subresource), {
       query: writeQuery(options),
       body,
     });
   }
 
-  updateSubresource(namespace: string | undefined, name: string, subresource: string, body: unknown, options?: WriteOptions): Promise<any> {
+  async updateSubresource(namespace: string | undefined, name: string, subresource: string, body: unknown, options?: WriteOptions): Promise<any> {
     return this.call('PUT', resourcePath(this.ref, this.namespaceOf(namespace, 'update'), name, subresource), {
       query: writeQuery(options),
       body,
     });
   }
 
-  patchSubresource(
+  async patchSubresource(
     namespace: string | undefined,
     name: string,
     subresource: string,
@@ -274,16 +283,16 @@ export class ResourceClient<T extends KubeObject = KubeObject> {
   }
 
   /** autoscaling/v1 Scale of a workload (deployments, replicasets, statefulsets, replicationcontrollers). */
-  getScale(namespace: string | undefined, name: string): Promise<any> {
+  async getScale(namespace: string | undefined, name: string): Promise<any> {
     return this.getSubresource(namespace, name, 'scale');
   }
 
-  updateScale(namespace: string | undefined, name: string, scale: any, options?: WriteOptions): Promise<any> {
+  async updateScale(namespace: string | undefined, name: string, scale: any, options?: WriteOptions): Promise<any> {
     return this.updateSubresource(namespace, name, 'scale', scale, options);
   }
 
   /** POST pods/{name}/binding: what the scheduler does to place a pod. */
-  bind(namespace: string | undefined, podName: string, nodeName: string, options?: WriteOptions): Promise<any> {
+  async bind(namespace: string | undefined, podName: string, nodeName: string, options?: WriteOptions): Promise<any> {
     return this.createSubresource(
       namespace,
       podName,
@@ -299,7 +308,7 @@ export class ResourceClient<T extends KubeObject = KubeObject> {
   }
 
   /** POST pods/{name}/eviction: a delete that honours PodDisruptionBudgets (429 when it would violate one). */
-  evict(namespace: string | undefined, podName: string, deleteOptions?: DeleteOptions): Promise<any> {
+  async evict(namespace: string | undefined, podName: string, deleteOptions?: DeleteOptions): Promise<any> {
     const eviction: Record<string, unknown> = {
       apiVersion: 'policy/v1',
       kind: 'Eviction',
@@ -311,23 +320,38 @@ export class ResourceClient<T extends KubeObject = KubeObject> {
   }
 }
 
-export class Client {
-  constructor(readonly transport: Transport) {}
-
-  resource<T extends KubeObject = KubeObject>(ref: ResourceRef): ResourceClient<T> {
-    return new ResourceClient<T>(this.transport, ref);
-  }
-
-  /** Raw GET of any path (discovery, /version, /readyz). */
-  async getPath(path: string, query?: Record<string, string>): Promise<any> {
-    const response = await this.transport.request({ method: 'GET', path, query });
-    if (response.status < 200 || response.status > 299) throw ApiError.fromResponse(response.status, response.body);
-    return response.body;
+/** One request: non-2xx becomes an ApiError; 429 is retried after Retry-After. */
+async function send(transport: Transport, options: ClientOptions, req: TransportRequest): Promise<any> {
+  const maxRetries = options.maxThrottleRetries ?? 10;
+  for (let attempt = 0; ; attempt++) {
+    const response = await transport.request(req);
+    if (response.status >= 200 && response.status <= 299) return response.body;
+    const error = ApiError.fromResponse(response.status, response.body);
+    if (response.status !== 429 || attempt >= maxRetries) throw error;
+    const header = Number(response.headers?.['retry-after']);
+    const seconds = Number.isFinite(header) && header > 0 ? header : retryAfterSeconds(error) ?? 1;
+    await sleep(options.clock ?? systemClock(), Math.min(seconds, 60) * 1000);
   }
 }
 
-export function createClient(transport: Transport): Client {
-  return new Client(transport);
+export class Client {
+  constructor(
+    readonly transport: Transport,
+    readonly options: ClientOptions = {},
+  ) {}
+
+  resource<T extends KubeObject = KubeObject>(ref: ResourceRef): ResourceClient<T> {
+    return new ResourceClient<T>(this.transport, ref, this.options);
+  }
+
+  /** Raw GET of any path (discovery, /version, /readyz). */
+  getPath(path: string, query?: Record<string, string>): Promise<any> {
+    return send(this.transport, this.options, { method: 'GET', path, query });
+  }
+}
+
+export function createClient(transport: Transport, options: ClientOptions = {}): Client {
+  return new Client(transport, options);
 }
 
 export interface RetryBackoff {

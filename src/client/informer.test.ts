@@ -2,7 +2,7 @@ import { test, describe, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import type { KubeObject } from '../api/types.js';
 import { createClient, type Client, type ResourceRef } from './client.js';
-import { DeletedFinalStateUnknown, Indexer, SharedIndexInformer, SharedInformerFactory, type Logger } from './informer.js';
+import { DeletedFinalStateUnknown, dropManagedFields, Indexer, SharedIndexInformer, SharedInformerFactory, type Logger } from './informer.js';
 import { createHttpTransport } from './transport.js';
 import { FakeApiServer } from './testing/fake-apiserver.js';
 import { FakeClock } from './testing/fake-clock.js';
@@ -230,6 +230,17 @@ describe('SharedIndexInformer against a fake API server', () => {
     await clock.advance(30_000);
     assert.equal(late.length, 2, 'resync period 0 means never');
     registration.remove();
+  });
+
+  test('a transform shapes what enters the cache (dropManagedFields)', async () => {
+    server.put(pods, { metadata: { namespace: 'default', name: 'a', managedFields: [{ manager: 'kubectl' }] } });
+    const inf = informer({ transform: dropManagedFields });
+    void inf.run(abort.signal);
+    await inf.waitForSync();
+    await waitFor(() => server.activeWatchCount() === 1);
+    server.put(pods, { metadata: { namespace: 'default', name: 'b', managedFields: [{ manager: 'kubectl' }] } });
+    await waitFor(() => inf.getIndexer().size() === 2);
+    for (const obj of inf.getIndexer().list()) assert.equal(obj.metadata.managedFields, undefined);
   });
 
   test('a throwing handler does not stop the others', async () => {

@@ -69,7 +69,17 @@ export interface HttpTransportOptions {
   /** Server name to verify instead of the host in `server`. */
   tlsServerName?: string;
   insecureSkipTlsVerify?: boolean;
+  /** Abort requests (not watches) that take longer than this; 0 = no limit, as in client-go. */
+  requestTimeoutMs?: number;
+  /** How long past its timeoutSeconds a silent watch is given before it is presumed dead (default 30 s). */
+  watchDeadConnectionGraceMs?: number;
 }
+
+/**
+ * A watch that asked the server to end after timeoutSeconds but is still open this long
+ * afterwards is on a dead connection (a half-open TCP stream never errors by itself).
+ */
+const watchDeadConnectionGraceMs = 30_000;
 
 /** Query string in a stable order, so request logs and tests read the same every time. */
 export function encodeQuery(query?: Record<string, string>): string {
@@ -150,6 +160,11 @@ export function createHttpTransport(options: HttpTransportOptions): Transport {
         }
         const httpReq = open(req.method, req.path + encodeQuery(req.query), headers);
         httpReq.on('error', reject);
+        if (options.requestTimeoutMs) {
+          httpReq.setTimeout(options.requestTimeoutMs, () =>
+            httpReq.destroy(new Error(`request ${req.method} ${req.path} timed out after ${options.requestTimeoutMs} ms`)),
+          );
+        }
         httpReq.on('response', (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -170,13 +185,23 @@ export function createHttpTransport(options: HttpTransportOptions): Transport {
     watch(req, onEvent, onClose) {
       let stopped = false;
       let closed = false;
+      let deadConnectionTimer: NodeJS.Timeout | undefined;
       const close = (err?: Error) => {
+        if (deadConnectionTimer) clearTimeout(deadConnectionTimer);
         if (stopped || closed) return;
         closed = true;
         onClose(err);
       };
       const httpReq = open('GET', req.path + encodeQuery({ ...req.query, watch: 'true' }), baseHeaders());
       httpReq.on('error', (err) => close(err));
+      const serverTimeoutSeconds = Number(req.query?.timeoutSeconds ?? 0);
+      if (serverTimeoutSeconds > 0) {
+        deadConnectionTimer = setTimeout(() => {
+          httpReq.destroy();
+          close(new Error(`watch ${req.path} outlived its timeoutSeconds; connection presumed dead`));
+        }, serverTimeoutSeconds * 1000 + (options.watchDeadConnectionGraceMs ?? watchDeadConnectionGraceMs));
+        deadConnectionTimer.unref();
+      }
       httpReq.on('response', (res) => {
         const status = res.statusCode ?? 0;
         if (status < 200 || status > 299) {
@@ -232,6 +257,7 @@ export function createHttpTransport(options: HttpTransportOptions): Transport {
         stop() {
           if (stopped) return;
           stopped = true;
+          if (deadConnectionTimer) clearTimeout(deadConnectionTimer);
           httpReq.destroy();
         },
       };

@@ -152,7 +152,7 @@ export class FakeApiServer {
   /** Every request received, for asserting on URLs, verbs and content types. */
   readonly requests: RecordedRequest[] = [];
   /** Responses to return instead of handling, consumed first-in first-out (fault injection). */
-  readonly injectedFailures: Array<{ code: number; reason: string; message?: string; match?: (r: RecordedRequest) => boolean }> = [];
+  readonly injectedFailures: Array<{ code: number; reason: string; message?: string; details?: any; match?: (r: RecordedRequest) => boolean }> = [];
   url = '';
   /** When false, open watches silently miss changes — a client that fell behind. */
   deliverToWatches = true;
@@ -330,7 +330,7 @@ export class FakeApiServer {
     const failureIndex = this.injectedFailures.findIndex((f) => !f.match || f.match(record));
     if (failureIndex >= 0) {
       const [failure] = this.injectedFailures.splice(failureIndex, 1);
-      this.send(res, failure!.code, status(failure!.code, failure!.reason, failure!.message ?? failure!.reason));
+      this.send(res, failure!.code, status(failure!.code, failure!.reason, failure!.message ?? failure!.reason, failure!.details));
       return;
     }
     try {

@@ -30,12 +30,13 @@ export async function unpackLayer(blobPath: string, dir: string, expectedDiffId:
   await fh.close();
   const gz = head[0] === 0x1f && head[1] === 0x8b;
   const hash = createHash('sha256');
-  const tar = spawn('tar', ['-x', '-f', '-', '-C', dir, '--numeric-owner', '--same-owner', '-p', '--xattrs', '--xattrs-include=*', '--no-overwrite-dir'], { stdio: ['pipe', 'ignore', 'pipe'] });
+  const tar = spawn('tar', ['-x', '-f', '-', '--ignore-zeros', '-C', dir, '--numeric-owner', '--same-owner', '-p', '--xattrs', '--xattrs-include=*', '--no-overwrite-dir'], { stdio: ['pipe', 'ignore', 'pipe'] });
   let stderr = '';
   tar.stderr!.on('data', (d) => { stderr += d; });
   const tarDone = new Promise<number>((resolve, reject) => { tar.on('error', reject); tar.on('close', (c) => resolve(c ?? 1)); });
   const tee = new Transform({ transform(chunk, _e, cb) { hash.update(chunk); cb(null, chunk); } });
   const counter = new Transform({ transform(chunk, _e, cb) { onBytes?.(chunk.length); cb(null, chunk); } });
+  // --ignore-zeros (above) keeps tar reading to the end, so the diffID covers every byte.
   const stages: any[] = [fs.createReadStream(blobPath), counter];
   if (gz) stages.push(createGunzip());
   stages.push(tee, tar.stdin!);

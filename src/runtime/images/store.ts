@@ -257,7 +257,7 @@ export class ImageStore {
       const report = (status: string, layersDone = 0, layersTotal = 0) => onProgress?.({ ref: path.basename(file), bytesDone: read, bytesTotal: total, layersDone, layersTotal, status });
       const head = Buffer.alloc(2);
       const fh = await fsp.open(file, 'r'); await fh.read(head, 0, 2, 0); await fh.close();
-      const tar = spawn('tar', ['-x', '-f', '-', '-C', staging, '--no-same-owner'], { stdio: ['pipe', 'ignore', 'pipe'] });
+      const tar = spawn('tar', ['-x', '-f', '-', '--ignore-zeros', '-C', staging, '--no-same-owner'], { stdio: ['pipe', 'ignore', 'pipe'] });
       let stderr = '';
       tar.stderr!.on('data', (d) => { stderr += d; });
       const closed = new Promise<number>((r, j) => { tar.on('error', j); tar.on('close', (c) => r(c ?? 1)); });

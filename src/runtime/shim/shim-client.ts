@@ -4,7 +4,9 @@
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
+import { createHash } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { PassThrough, Writable } from 'node:stream';
 import { shimSource } from './shim-source.js';
@@ -25,6 +27,17 @@ export interface ShimSpec {
   oomKillFile?: string;
   /** process runtime: put the payload in its own process group so stop reaches its children. */
   ownProcessGroup?: boolean;
+  /** Set by startShim: see attachSocketPath. */
+  attachSocket?: string;
+}
+
+/**
+ * Unix socket paths are limited to 107 bytes and state dirs are long (64-hex ids), so the
+ * socket lives in a short directory under a name derived from the state dir; a restarted
+ * agent derives the same name.
+ */
+export function attachSocketPath(stateDir: string): string {
+  return path.join(os.tmpdir(), 'navarch-shims', createHash('sha256').update(path.resolve(stateDir)).digest('hex').slice(0, 24) + '.sock');
 }
 
 export interface ShimStarted { pid: number; startedAt: number }
@@ -46,7 +59,9 @@ export function installShim(root: string): string {
 export async function startShim(shimPath: string, spec: ShimSpec): Promise<void> {
   await fsp.mkdir(spec.stateDir, { recursive: true });
   const specPath = path.join(spec.stateDir, 'shim.json');
-  await fsp.writeFile(specPath, JSON.stringify(spec));
+  const attachSocket = attachSocketPath(spec.stateDir);
+  await fsp.mkdir(path.dirname(attachSocket), { recursive: true, mode: 0o700 });
+  await fsp.writeFile(specPath, JSON.stringify({ ...spec, attachSocket }));
   const child = spawn(process.execPath, [shimPath, specPath], { detached: true, stdio: 'ignore', cwd: spec.stateDir });
   await new Promise<void>((resolve, reject) => { child.once('spawn', resolve); child.once('error', reject); });
   child.unref();
@@ -62,7 +77,7 @@ export function readShimState(stateDir: string): ShimState {
   const started = readJson<ShimStarted>(path.join(stateDir, 'started.json'));
   const exit = readJson<ShimExit>(path.join(stateDir, 'exit.json'));
   let shimPid: number | undefined;
-  try { shimPid = parseInt(fs.readFileSync(path.join(stateDir, 'shim.pid'), 'utf8'), 10); } catch {}
+  try { const n = parseInt(fs.readFileSync(path.join(stateDir, 'shim.pid'), 'utf8'), 10); if (n > 0) shimPid = n; } catch {}
   return { started, exit, shimPid, shimAlive: shimPid !== undefined && pidAlive(shimPid) };
 }
 
@@ -99,7 +114,7 @@ export function reopenLog(stateDir: string): void {
 /** Attach to the shim's socket: frames 1=stdout, 2=stderr, 3=exit code. */
 export function attachToShim(stateDir: string, withStdin: boolean): Promise<StreamSession> {
   return new Promise((resolve, reject) => {
-    const sock = net.connect(path.join(stateDir, 'attach.sock'));
+    const sock = net.connect(attachSocketPath(stateDir));
     const stdout = new PassThrough();
     const stderr = new PassThrough();
     let buf = Buffer.alloc(0);

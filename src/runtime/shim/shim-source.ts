@@ -8,7 +8,7 @@
 //   shim.pid      the shim's own pid (liveness check by the agent)
 //   started.json  {pid, startedAt}: the container's host pid, once known
 //   exit.json     {exitCode, finishedAt, oomKilled, signal}: written atomically on exit
-//   attach.sock   unix socket: output frames to every client, client bytes to stdin
+//   spec.attachSocket  unix socket: output frames to every client, client bytes to stdin
 // SIGHUP makes it reopen the log file (CRI ReopenContainerLog after rotation).
 //
 // It is plain JavaScript kept in a string so the same file works from the TypeScript sources
@@ -29,7 +29,7 @@ const write = (name, obj) => {
   fs.writeFileSync(tmp, JSON.stringify(obj));
   fs.renameSync(tmp, path.join(stateDir, name));
 };
-fs.writeFileSync(path.join(stateDir, 'shim.pid'), String(process.pid));
+{ const tmp = path.join(stateDir, '.shim.pid.tmp'); fs.writeFileSync(tmp, String(process.pid)); fs.renameSync(tmp, path.join(stateDir, 'shim.pid')); }
 
 function ts() { return new Date().toISOString().slice(0, -1) + '000000Z'; }
 let logFd = -1;
@@ -134,7 +134,7 @@ if (spec.oomKillFile) {
   child.on('exit', readOom);
 }
 
-const sockPath = path.join(stateDir, 'attach.sock');
+const sockPath = spec.attachSocket;
 try { fs.unlinkSync(sockPath); } catch {}
 const server = net.createServer((c) => {
   clients.add(c);
@@ -143,6 +143,8 @@ const server = net.createServer((c) => {
   c.on('error', () => {});
   c.on('close', () => clients.delete(c));
 });
+// Attach is a convenience: a socket problem must never take the container's supervisor down.
+server.on('error', (err) => { try { fs.writeFileSync(path.join(stateDir, 'attach.error'), String(err)); } catch {} });
 server.listen(sockPath);
 
 child.on('close', (code, signal) => {
@@ -158,6 +160,7 @@ child.on('close', (code, signal) => {
     broadcast(3, Buffer.from(String(exitCode)));
     for (const c of clients) c.end();
     server.close();
+    try { fs.unlinkSync(sockPath); } catch {}
     setTimeout(() => process.exit(0), 50).unref();
   }, spec.oomEventsArgv && exitCode === 137 ? 100 : 0);
 });

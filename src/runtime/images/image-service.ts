@@ -1,0 +1,38 @@
+// The CRI ImageService over the local store and the registry client.
+import fs from 'node:fs';
+import type { AuthConfig, FilesystemUsage, Image, ImageService, PullProgress } from '../types.js';
+import { ImageStore } from './store.js';
+import { RegistryClient, type RegistryOptions } from './registry.js';
+
+export interface NodeImageServiceOptions extends RegistryOptions {
+  /** The image store's directory, e.g. <data-dir>/images/store. */
+  root: string;
+  now?: () => number;
+}
+
+export class NodeImageService implements ImageService {
+  readonly store: ImageStore;
+  readonly registry: RegistryClient;
+  private readonly now: () => number;
+
+  constructor(opts: NodeImageServiceOptions) {
+    this.store = new ImageStore(opts.root);
+    this.registry = new RegistryClient(this.store, opts);
+    this.now = opts.now ?? Date.now;
+  }
+
+  listImages(): Promise<Image[]> { return this.store.list(); }
+  imageStatus(ref: string): Promise<Image | null> { return this.store.status(ref); }
+  pullImage(ref: string, auth?: AuthConfig, onProgress?: (p: PullProgress) => void): Promise<string> { return this.registry.pull(ref, auth, onProgress); }
+  removeImage(ref: string): Promise<void> { return this.store.remove(ref); }
+
+  /** `navarch image import` and the <data-dir>/images/ drop folder. */
+  importImageArchive(path: string, onProgress?: (p: PullProgress) => void): Promise<string[]> { return this.store.importArchive(path, onProgress); }
+
+  async imageFsInfo(): Promise<FilesystemUsage[]> {
+    const u = await this.store.usage();
+    let mountpoint = this.store.root;
+    try { mountpoint = fs.realpathSync(this.store.root); } catch {}
+    return [{ timestamp: this.now(), fsId: { mountpoint }, usedBytes: u.usedBytes, inodesUsed: u.inodesUsed }];
+  }
+}

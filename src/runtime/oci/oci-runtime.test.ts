@@ -1,0 +1,162 @@
+// Runs the shared contract against real runc containers. Needs root and runc: without them
+// the suite fails with the reason (it never passes silently).
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fsp from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { execFile, spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { randomBytes } from 'node:crypto';
+import { promisify } from 'node:util';
+import { runRuntimeContract, waitFor } from '../contract.js';
+import { OciRuntime, preflight } from './oci-runtime.js';
+import { ImageStore } from '../images/store.js';
+import { busyboxArchive } from '../images/testing.js';
+
+const execFileP = promisify(execFile);
+const roots: string[] = [];
+const cgroupRoots: string[] = [];
+after(async () => {
+  for (const r of roots) await fsp.rm(r, { recursive: true, force: true });
+  for (const c of cgroupRoots) for (const ctrl of await fsp.readdir('/sys/fs/cgroup')) await fsp.rmdir(path.join('/sys/fs/cgroup', ctrl, c)).catch(() => {});
+});
+
+async function setUp() {
+  preflight('runc');
+  const root = await fsp.mkdtemp(path.join(os.tmpdir(), 'navarch-oci-rt-'));
+  roots.push(root);
+  const images = new ImageStore(path.join(root, 'images'));
+  await images.importArchive(await busyboxArchive());
+  const cgroupRoot = `/navarch-test-${path.basename(root)}`;
+  cgroupRoots.push(cgroupRoot);
+  const make = () => new OciRuntime({ root: path.join(root, 'state'), images, runtimeStateRoot: path.join(root, 'runc'), cgroupRoot });
+  return { root, images, make };
+}
+
+runRuntimeContract('oci (runc)', async () => {
+  const { root, make } = await setUp();
+  let current = make();
+  return {
+    runtime: current,
+    image: 'busybox',
+    logRoot: path.join(root, 'logs'),
+    async restart() { current = make(); return current; },
+    async cleanup() { for (const s of await current.listPodSandbox()) await current.removePodSandbox(s.id); },
+  };
+});
+
+test('oci: memory limit exceeded is reported as OOMKilled (137)', async () => {
+  const { root, make } = await setUp();
+  const rt = make();
+  const sc = { metadata: { name: 'oom', uid: 'oom-uid', namespace: 'default' }, logDirectory: path.join(root, 'logs') };
+  const sb = await rt.runPodSandbox(sc);
+  try {
+    const id = await rt.createContainer(sb, {
+      metadata: { name: 'hog' }, image: { image: 'busybox' }, logPath: 'hog.log',
+      // tail buffers its whole input in memory: /dev/zero has no newline, so it grows until killed.
+      command: ['sh', '-c', 'tail /dev/zero'],
+      linux: { resources: { memoryLimitInBytes: 16 << 20 } },
+    }, sc);
+    await rt.startContainer(id);
+    const s = await waitFor('OOM kill', async () => { const st = await rt.containerStatus(id); return st.state === 'CONTAINER_EXITED' && st; }, 20_000);
+    assert.equal(s.reason, 'OOMKilled');
+    assert.equal(s.exitCode, 137);
+  } finally { await rt.removePodSandbox(sb); }
+});
+
+test('oci: the pod network namespace is exposed, isolated, and port-forward reaches into it', async () => {
+  const { root, make } = await setUp();
+  const rt = make();
+  const sc = { metadata: { name: 'web', uid: 'web-uid', namespace: 'default' }, hostname: 'web-0', logDirectory: path.join(root, 'logs') };
+  const sb = await rt.runPodSandbox(sc);
+  try {
+    const st = await rt.podSandboxStatus(sb);
+    assert.match(st.network!.namespacePath!, /^\/run\/netns\/navarch-/);
+    const { stdout } = await execFileP('ip', ['netns', 'exec', path.basename(st.network!.namespacePath!), 'ip', '-o', 'link']);
+    assert.deepEqual(stdout.trim().split('\n').map((l) => l.split(':')[1].trim()), ['lo'], 'only loopback until CNI adds an interface');
+    const id = await rt.createContainer(sb, {
+      metadata: { name: 'httpd' }, image: { image: 'busybox' }, logPath: 'httpd.log',
+      command: ['sh', '-c', 'echo -n "hello from $(hostname)" > /var/www/index.html && exec httpd -f -p 127.0.0.1:8080 -h /var/www'],
+    }, sc);
+    await rt.startContainer(id);
+    const body = await waitFor('http answer through port-forward', async () => {
+      const sock = await rt.portForward(sb, 8080);
+      const chunks: Buffer[] = [];
+      sock.on('data', (d: Buffer) => chunks.push(d));
+      sock.write('GET / HTTP/1.0\r\n\r\n');
+      await new Promise((r) => sock.on('end', r));
+      const text = Buffer.concat(chunks).toString();
+      return text.includes('200 OK') && text.split('\r\n\r\n')[1];
+    }, 5000);
+    assert.equal(body, 'hello from web-0');
+  } finally { await rt.removePodSandbox(sb); }
+});
+
+test('oci: the busybox image resolves names through DNS (nslookup, wget, nc) inside a pod netns', async () => {
+  const { root, make } = await setUp();
+  const rt = make();
+  // A "server" namespace of the test's own, joined to the pod's by a veth pair: the pod has no
+  // other route, so nothing can leave the namespaces this test made.
+  const tag = randomBytes(3).toString('hex');
+  const srv = `navarch-dnstest-${tag}`;
+  const [serverIp, podIp] = ['10.213.77.1', '10.213.77.2'];
+  const sc = { metadata: { name: 'dns', uid: 'dns-uid', namespace: 'default' }, hostname: 'dns', logDirectory: path.join(root, 'logs'),
+    dnsConfig: { servers: [serverIp], searches: ['navarch.test'], options: ['ndots:1'] } };
+  const sb = await rt.runPodSandbox(sc);
+  const procs: ReturnType<typeof spawn>[] = [];
+  try {
+    const podNs = path.basename((await rt.podSandboxStatus(sb)).network!.namespacePath!);
+    await execFileP('ip', ['netns', 'add', srv]);
+    await execFileP('ip', ['link', 'add', `nvd${tag}a`, 'netns', srv, 'type', 'veth', 'peer', 'name', `nvd${tag}b`, 'netns', podNs]);
+    await execFileP('ip', ['-n', srv, 'addr', 'add', `${serverIp}/30`, 'dev', `nvd${tag}a`]);
+    await execFileP('ip', ['-n', srv, 'link', 'set', `nvd${tag}a`, 'up']);
+    await execFileP('ip', ['-n', srv, 'link', 'set', 'lo', 'up']);
+    await execFileP('ip', ['-n', podNs, 'addr', 'add', `${podIp}/30`, 'dev', `nvd${tag}b`]);
+    await execFileP('ip', ['-n', podNs, 'link', 'set', `nvd${tag}b`, 'up']);
+    const www = path.join(root, 'www');
+    await fsp.mkdir(www, { recursive: true });
+    await fsp.writeFile(path.join(www, 'index.html'), 'served over dns\n');
+    const dnsPacket = createRequire(import.meta.url).resolve('dns-packet');
+    const server = path.join(root, 'dns-server.mjs');
+    await fsp.writeFile(server, `
+      import dgram from 'node:dgram';
+      import { createRequire } from 'node:module';
+      const packet = createRequire(import.meta.url)(${JSON.stringify(dnsPacket)});
+      const sock = dgram.createSocket('udp4');
+      sock.on('message', (msg, rinfo) => {
+        const q = packet.decode(msg);
+        const question = q.questions[0];
+        const known = question.name.toLowerCase() === 'web.navarch.test';
+        const answers = known && question.type === 'A' ? [{ type: 'A', name: question.name, ttl: 5, data: ${JSON.stringify(serverIp)} }] : [];
+        sock.send(packet.encode({ id: q.id, type: 'response', flags: packet.RECURSION_DESIRED | packet.RECURSION_AVAILABLE | (known ? 0 : 3), questions: q.questions, answers }), rinfo.port, rinfo.address);
+      });
+      sock.bind(53, ${JSON.stringify(serverIp)}, () => console.log('ready'));
+      setTimeout(() => process.exit(0), 60000).unref();
+    `);
+    const dns = spawn('ip', ['netns', 'exec', srv, process.execPath, server], { stdio: ['ignore', 'pipe', 'inherit'] });
+    procs.push(dns);
+    await new Promise<void>((resolve, reject) => { dns.stdout!.once('data', () => resolve()); dns.once('exit', (c) => reject(new Error(`dns server exited ${c}`))); });
+    const httpd = spawn('ip', ['netns', 'exec', srv, '/bin/busybox', 'httpd', '-f', '-p', `${serverIp}:8080`, '-h', www], { stdio: 'ignore' });
+    procs.push(httpd);
+    const id = await rt.createContainer(sb, {
+      metadata: { name: 'client' }, image: { image: 'busybox' }, logPath: 'client.log',
+      command: ['sh', '-c', [
+        'nslookup web.navarch.test',
+        // (Debian's busybox 1.35 wget crashes on -T, whatever the name: no timeout flag here.)
+        'wget -q -O - http://web:8080/',
+        'printf "GET / HTTP/1.0\\r\\n\\r\\n" | nc web.navarch.test 8080 | tail -n 1',
+      ].join(' && ')],
+    }, sc);
+    await rt.startContainer(id);
+    const s = await waitFor('client to finish', async () => { const st = await rt.containerStatus(id); return st.state === 'CONTAINER_EXITED' && st; }, 20_000);
+    const log = await fsp.readFile(s.logPath, 'utf8');
+    assert.equal(s.exitCode, 0, log);
+    assert.match(log, /Address: 10\.213\.77\.1/);
+    assert.equal(log.split('\n').filter((l) => l.endsWith(' F served over dns')).length, 2, log);
+  } finally {
+    for (const p of procs) p.kill();
+    await execFileP('ip', ['netns', 'delete', srv]).catch(() => {});
+    await rt.removePodSandbox(sb);
+  }
+});
