@@ -103,7 +103,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
     readyz: [
       { name: 'ping', check: async () => undefined },
       storageCheck,
-      { name: 'informer-sync', check: async () => void (listening ? undefined : Promise.reject(new Error('not serving'))) },
+      { name: 'informer-sync', check: async () => { if (!listening) throw new Error('not serving'); } },
       ...(options.extraReadyChecks ?? []),
     ],
   });

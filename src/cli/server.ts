@@ -140,7 +140,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     selectors: selectorParsers,
     clock: systemClock,
     tls: { keyPem: pki.serving.keyPem, certPem: pki.serving.certPem, caPem: pki.ca.certPem },
-    extraReadyChecks: [{ name: 'kubeconfig', check: async () => void (ready ? undefined : Promise.reject(new Error('starting'))) }],
+    extraReadyChecks: [{ name: 'kubeconfig', check: async () => { if (!ready) throw new Error('starting'); } }],
     authenticator: { authenticate: (input) => security!.authenticator.authenticate(input) },
     authorizer: { authorize: (attributes) => security!.authorizer.authorize(attributes) },
   });
