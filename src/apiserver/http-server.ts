@@ -38,14 +38,22 @@ export function createHttpsServer(options: HttpServerOptions): https.Server {
   });
   const maxBody = options.maxBodyBytes ?? 3 * 1024 * 1024;
 
+  // A client certificate cannot change within a TLS connection: authenticate it once per socket.
+  const certificateUsers = new WeakMap<TLSSocket, UserInfo | null>();
   const buildRequest = async (req: IncomingMessage): Promise<ApiRequest> => {
     const url = new URL(req.url ?? '/', 'https://localhost');
     const socket = req.socket as TLSSocket;
-    const peer = typeof socket.getPeerCertificate === 'function' ? socket.getPeerCertificate(false) : undefined;
-    const user = await options.authenticator.authenticate({
-      peerCertificate: peer && (peer as { raw?: Buffer }).raw ? peer : undefined,
-      authorizationHeader: req.headers.authorization,
-    });
+    let user: UserInfo | null;
+    if (!req.headers.authorization && certificateUsers.has(socket)) {
+      user = certificateUsers.get(socket)!;
+    } else {
+      const peer = typeof socket.getPeerCertificate === 'function' ? socket.getPeerCertificate(false) : undefined;
+      user = await options.authenticator.authenticate({
+        peerCertificate: peer && (peer as { raw?: Buffer }).raw ? peer : undefined,
+        authorizationHeader: req.headers.authorization,
+      });
+      if (!req.headers.authorization) certificateUsers.set(socket, user);
+    }
     if (user === null) throw unauthorized();
     const headers: Record<string, string | undefined> = {};
     for (const [k, v] of Object.entries(req.headers)) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
