@@ -17,7 +17,9 @@ import { busyboxArchive } from '../images/testing.js';
 const execFileP = promisify(execFile);
 const roots: string[] = [];
 const cgroupRoots: string[] = [];
+const runtimes: OciRuntime[] = [];
 after(async () => {
+  for (const r of runtimes) await r.close();
   for (const r of roots) await fsp.rm(r, { recursive: true, force: true });
   for (const c of cgroupRoots) for (const ctrl of await fsp.readdir('/sys/fs/cgroup')) await fsp.rmdir(path.join('/sys/fs/cgroup', ctrl, c)).catch(() => {});
 });
@@ -30,7 +32,7 @@ async function setUp() {
   await images.importArchive(await busyboxArchive());
   const cgroupRoot = `/navarch-test-${path.basename(root)}`;
   cgroupRoots.push(cgroupRoot);
-  const make = () => new OciRuntime({ root: path.join(root, 'state'), images, runtimeStateRoot: path.join(root, 'runc'), cgroupRoot });
+  const make = () => { const r = new OciRuntime({ root: path.join(root, 'state'), images, runtimeStateRoot: path.join(root, 'runc'), cgroupRoot }); runtimes.push(r); return r; };
   return { root, images, make };
 }
 
@@ -159,4 +161,12 @@ test('oci: the busybox image resolves names through DNS (nslookup, wget, nc) ins
     await execFileP('ip', ['netns', 'delete', srv]).catch(() => {});
     await rt.removePodSandbox(sb);
   }
+});
+
+test('oci: createContainer+startContainer overhead against a raw `runc run -d` of the same bundle', async (t) => {
+  const { measureStartOverhead } = await import('./start-overhead.js');
+  const r = await measureStartOverhead(4);
+  t.diagnostic(`navarch create+start median ${r.navarchMedianMs.toFixed(1)} ms (create ${r.createMedianMs.toFixed(1)} ms), raw runc run -d ${r.rawRuncMedianMs.toFixed(1)} ms, ratio ${r.ratio.toFixed(2)}`);
+  // A loose bound: the machine is shared, so this catches regressions like a cold Node boot per start.
+  assert.ok(r.navarchMedianMs < r.rawRuncMedianMs + 250, JSON.stringify(r));
 });

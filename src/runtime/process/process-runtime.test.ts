@@ -15,6 +15,7 @@ runRuntimeContract('process', async () => {
     async cleanup() {
       const r = runtimes[runtimes.length - 1];
       for (const s of await r.listPodSandbox()) await r.removePodSandbox(s.id);
+      for (const x of runtimes) await x.close();
       await fsp.rm(root, { recursive: true, force: true });
     },
   };

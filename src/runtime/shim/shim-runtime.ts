@@ -15,7 +15,7 @@ import {
   type ExecSyncResult, type ExecOptions, type StreamSession, type ContainerStats, type ContainerStatsFilter,
   type VersionResponse, type PodSandboxState,
 } from '../types.js';
-import { installShim, startShim, readShimState, waitForShim, attachToShim, reopenLog, type ShimSpec, type ShimState } from './shim-client.js';
+import { installShim, ShimLauncher, readShimState, waitForShim, attachToShim, reopenLog, type ShimSpec, type ShimState } from './shim-client.js';
 
 export interface SandboxRecord {
   id: string;
@@ -43,6 +43,8 @@ export interface ShimRuntimeOptions {
   root: string;
   newId?: () => string;
   now?: () => number;
+  /** Keep one shim started ahead of need (default true); see ShimLauncher. */
+  prewarmShim?: boolean;
 }
 
 /** A command to run next to a container (exec): argv on the host plus its environment. */
@@ -55,6 +57,7 @@ export abstract class ShimRuntime implements RuntimeService {
   protected readonly shimPath: string;
   protected readonly sandboxes = new Map<string, SandboxRecord>();
   protected readonly containers = new Map<string, ContainerRecord>();
+  private readonly launcher: ShimLauncher;
   /** Last cpu sample per container, to turn cumulative usage into nanocores. */
   private readonly lastCpu = new Map<string, { t: number; usage: number }>();
 
@@ -65,6 +68,7 @@ export abstract class ShimRuntime implements RuntimeService {
     fs.mkdirSync(path.join(this.root, 'sandboxes'), { recursive: true });
     fs.mkdirSync(path.join(this.root, 'containers'), { recursive: true });
     this.shimPath = installShim(this.root);
+    this.launcher = new ShimLauncher(this.shimPath, path.join(this.root, 'standby'), opts.prewarmShim ?? true);
     this.loadFromDisk();
   }
 
@@ -84,6 +88,9 @@ export abstract class ShimRuntime implements RuntimeService {
   protected refineLostContainer(_rec: ContainerRecord, _state: ShimState): { state: ContainerState; reason: string; message: string } {
     return { state: 'CONTAINER_UNKNOWN', reason: 'Unknown', message: 'the container supervisor (shim) is gone and left no exit status' };
   }
+
+  /** Releases the agent-side resources (the standby shim); containers keep running. */
+  async close(): Promise<void> { await this.launcher.close(); }
 
   protected sandboxDir(id: string): string { return path.join(this.root, 'sandboxes', id); }
   protected containerDir(id: string): string { return path.join(this.root, 'containers', id); }
@@ -211,7 +218,7 @@ export abstract class ShimRuntime implements RuntimeService {
     const sandbox = this.sandbox(rec.podSandboxId);
     const stateDir = this.stateDir(containerId);
     if (fs.existsSync(path.join(stateDir, 'shim.json'))) throw new RuntimeError('FailedPrecondition', `container "${containerId}" was already started`);
-    await startShim(this.shimPath, this.shimSpec(rec, sandbox, stateDir));
+    await this.launcher.launch(this.shimSpec(rec, sandbox, stateDir));
     const s = await waitForShim(stateDir, 30_000, (st) => !!st.started || !!st.exit);
     if (s.exit?.failedToStart || (!s.started && !s.exit)) {
       const tail = await this.logTail(rec.logPath);
