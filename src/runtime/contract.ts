@@ -175,6 +175,24 @@ export function runRuntimeContract(name: string, factory: () => Promise<RuntimeH
       await rt.removePodSandbox(sb);
     });
 
+    test('attach writes to the container stdin and streams its output; reopenContainerLog follows rotation', async () => {
+      const { id, sb } = await run('cat', { stdin: true });
+      const session = await rt.attach(id, { stdin: true });
+      const chunks: Buffer[] = [];
+      session.stdout.on('data', (d: Buffer) => chunks.push(d));
+      session.stdin!.write('first line\n');
+      await waitFor('echo through attach', async () => Buffer.concat(chunks).toString() === 'first line\n', 5000);
+      const s = await rt.containerStatus(id);
+      await waitFor('first line logged', async () => (await logOf(s)).some((l) => l.content === 'first line'));
+      await fsp.rename(s.logPath, `${s.logPath}.1`);
+      await rt.reopenContainerLog(id);
+      session.stdin!.write('second line\n');
+      await waitFor('second line in the new log', async () => (await logOf(s).catch(() => [])).some((l) => l.content === 'second line'));
+      assert.ok(!(await logOf(s)).some((l) => l.content === 'first line'), 'the new file starts after the rotation');
+      session.close();
+      await rt.removePodSandbox(sb);
+    });
+
     test('a restarted runtime re-discovers sandboxes and containers', async () => {
       const sc = sandboxConfig({ restart: 'yes' });
       const sb = await rt.runPodSandbox(sc);

@@ -106,9 +106,12 @@ export async function waitForShim(stateDir: string, timeoutMs: number, until: (s
   } finally { watcher?.close(); }
 }
 
-export function reopenLog(stateDir: string): void {
+/** Asks the shim to reopen its log; resolves once the file exists again (the shim's ack). */
+export async function reopenLog(stateDir: string, logPath: string): Promise<void> {
   const s = readShimState(stateDir);
-  if (s.shimPid && s.shimAlive) process.kill(s.shimPid, 'SIGHUP');
+  if (!s.shimPid || !s.shimAlive) return;
+  process.kill(s.shimPid, 'SIGHUP');
+  for (let i = 0; i < 200 && !fs.existsSync(logPath); i++) await new Promise((r) => setTimeout(r, 5));
 }
 
 /** Attach to the shim's socket: frames 1=stdout, 2=stderr, 3=exit code. */

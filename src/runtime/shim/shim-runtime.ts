@@ -348,8 +348,8 @@ export abstract class ShimRuntime implements RuntimeService {
   }
 
   async reopenContainerLog(containerId: string): Promise<void> {
-    this.runningState(containerId);
-    reopenLog(this.stateDir(containerId));
+    const { rec } = this.runningState(containerId);
+    await reopenLog(this.stateDir(containerId), rec.logPath);
   }
 
   async containerStats(containerId: string): Promise<ContainerStats> {
