@@ -2,6 +2,7 @@
 // the suite fails with the reason (it never passes silently).
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -169,4 +170,34 @@ test('oci: createContainer+startContainer overhead against a raw `runc run -d` o
   t.diagnostic(`navarch create+start median ${r.navarchMedianMs.toFixed(1)} ms (create ${r.createMedianMs.toFixed(1)} ms), raw runc run -d ${r.rawRuncMedianMs.toFixed(1)} ms, ratio ${r.ratio.toFixed(2)}`);
   // A loose bound: the machine is shared, so this catches regressions like a cold Node boot per start.
   assert.ok(r.navarchMedianMs < r.rawRuncMedianMs + 250, JSON.stringify(r));
+});
+
+test('oci: crun on this hybrid-cgroup host is refused with advice to use runc', (t) => {
+  if (!fs.existsSync('/sys/fs/cgroup/unified') || !fs.existsSync('/sys/fs/cgroup/memory')) { t.skip('not a hybrid cgroup host'); return; }
+  assert.throws(() => preflight('crun'), /hybrid mode.*runc/);
+});
+
+test('oci: exec with a tty gets a terminal whose size follows resize', async () => {
+  const { root, make } = await setUp();
+  const rt = make();
+  const sc = { metadata: { name: 'tty', uid: 'tty-uid', namespace: 'default' }, logDirectory: path.join(root, 'logs') };
+  const sb = await rt.runPodSandbox(sc);
+  try {
+    const id = await rt.createContainer(sb, { metadata: { name: 'c' }, image: { image: 'busybox' }, logPath: 'c.log', command: ['sleep', '1000'] }, sc);
+    await rt.startContainer(id);
+    const session = await rt.exec(id, ['sh', '-c', 'read line; stty size; [ -t 0 ] && [ -t 1 ] && echo is-a-tty'], { tty: true, stdin: true });
+    assert.equal(session.stderr, null, 'a tty merges stderr');
+    let out = '';
+    session.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+    await new Promise((r) => setTimeout(r, 300));
+    session.resize(99, 33);
+    await new Promise((r) => setTimeout(r, 100));
+    session.stdin!.write('go\n');
+    assert.equal(await session.exit, 0, out);
+    assert.match(out, /33 99/);
+    assert.match(out, /is-a-tty/);
+    const failing = await rt.exec(id, ['sh', '-c', 'exit 3'], { tty: true });
+    failing.stdout.resume();
+    assert.equal(await failing.exit, 3, 'the exit code comes back from a tty exec');
+  } finally { await rt.removePodSandbox(sb); }
 });

@@ -198,9 +198,24 @@ export class OciRuntime extends ShimRuntime {
     return super.refineLostContainer(rec, state);
   }
 
-  protected execCommand(rec: ContainerRecord, cmd: string[]): HostCommand {
+  protected execCommand(rec: ContainerRecord, cmd: string[], state: ShimState, tty = false): HostCommand {
+    const env = { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' };
     // runc exec starts from the bundle's process spec: same user, env, cwd, capabilities.
-    return { argv: this.runtimeArgs('exec', rec.id, ...cmd), env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' } };
+    if (!tty) return { argv: this.runtimeArgs('exec', rec.id, ...cmd), env };
+    // A terminal: runc copies stdio through pipes unless detached, and its own tty mode hands
+    // the pty over a console socket as SCM_RIGHTS, which Node cannot receive. So the process
+    // is exec'd detached onto the host pty (from `script`), this wrapper waits for it (it is
+    // reparented inside the container, so it can end as a zombie) and the exit code comes
+    // back through a file in the container's /dev tmpfs. Needs /bin/sh in the image.
+    const tag = `.navarch-exec-${Math.random().toString(36).slice(2)}`;
+    const wrapper = [
+      'pidfile=$(mktemp); rt="$1"; shift; root="$1"; shift; id="$1"; shift; initpid="$1"; shift; tag="$1"; shift',
+      '"$rt" --root "$root" exec -d --pid-file "$pidfile" "$id" /bin/sh -c \'"$@"; echo $? > /dev/\'"$tag" sh "$@" || exit 126',
+      'pid=$(cat "$pidfile"); rm -f "$pidfile"',
+      'while [ -e /proc/$pid ] && ! grep -q "^[0-9]* (.*) Z" /proc/$pid/stat 2>/dev/null; do sleep 0.05; done',
+      'f=/proc/$initpid/root/dev/$tag; code=$(cat "$f" 2>/dev/null || echo 0); rm -f "$f"; exit $code',
+    ].join('\n');
+    return { argv: ['sh', '-c', wrapper, 'navarch-exec', this.binary, this.stateRoot, rec.id, String(state.started!.pid), tag, ...cmd], env };
   }
 
   protected async sampleUsage(rec: ContainerRecord): Promise<{ cpuNanoSeconds: number; workingSetBytes: number; usageBytes: number }> {

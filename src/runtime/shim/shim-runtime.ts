@@ -81,7 +81,8 @@ export abstract class ShimRuntime implements RuntimeService {
   protected abstract signalContainer(rec: ContainerRecord, signal: 'SIGTERM' | 'SIGKILL', state: ShimState): Promise<void>;
   /** Frees rootfs/bundle/cgroup after the container exited; idempotent. */
   protected abstract cleanupContainer(rec: ContainerRecord): Promise<void>;
-  protected abstract execCommand(rec: ContainerRecord, cmd: string[], state: ShimState): HostCommand;
+  /** With `tty`, the command will run on a host pseudo-terminal (see spawnSession). */
+  protected abstract execCommand(rec: ContainerRecord, cmd: string[], state: ShimState, tty?: boolean): HostCommand;
   protected abstract sampleUsage(rec: ContainerRecord, state: ShimState): Promise<{ cpuNanoSeconds: number; workingSetBytes: number; usageBytes: number }>;
   abstract portForward(podSandboxId: string, port: number): Promise<Duplex>;
   /** Lets a subclass refine a state the files cannot settle (shim gone, no exit file). */
@@ -338,7 +339,7 @@ export abstract class ShimRuntime implements RuntimeService {
 
   async exec(containerId: string, cmd: string[], options: ExecOptions = {}): Promise<StreamSession> {
     const { rec, shim } = this.runningState(containerId);
-    const hc = this.execCommand(rec, cmd, shim);
+    const hc = this.execCommand(rec, cmd, shim, !!options.tty);
     return spawnSession(hc, options);
   }
 
