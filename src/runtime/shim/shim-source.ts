@@ -76,7 +76,25 @@ function main(spec) {
   }
   function broadcast(kind, data) { const f = frame(kind, data); for (const c of clients) c.write(f); }
 
-  const child = spawn(spec.argv[0], spec.argv.slice(1), {
+  // The attach socket listens before the container is reported started, so an attach right
+  // after startContainer finds it.
+  let child = null;
+  let listening = false;
+  let pendingStart = null;
+  function announce() { if (listening && pendingStart) { write('started.json', pendingStart); pendingStart = null; } }
+  const sockPath = spec.attachSocket;
+  try { fs.unlinkSync(sockPath); } catch {}
+  const server = net.createServer((c) => {
+    clients.add(c);
+    c.on('data', (d) => { if (stdinOpen && child && child.stdin) child.stdin.write(d); });
+    c.on('end', () => { if (spec.stdinOnce && child && child.stdin) { stdinOpen = false; child.stdin.end(); } });
+    c.on('error', () => {});
+    c.on('close', () => clients.delete(c));
+  });
+  // Attach is a convenience: a socket problem must never take the container's supervisor down.
+  server.on('error', (err) => { try { fs.writeFileSync(path.join(stateDir, 'attach.error'), String(err)); } catch {} listening = true; announce(); });
+  server.listen(sockPath, () => { listening = true; announce(); });
+  child = spawn(spec.argv[0], spec.argv.slice(1), {
     cwd: spec.cwd || undefined,
     env: spec.env || {},
     stdio: [spec.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
@@ -94,7 +112,8 @@ function main(spec) {
   function started(pid) {
     if (containerPid) return;
     containerPid = pid;
-    write('started.json', { pid, startedAt: Date.now() });
+    pendingStart = { pid, startedAt: Date.now() };
+    announce();
   }
   if (spec.pidFile) {
     const tryPid = () => {
@@ -134,18 +153,7 @@ function main(spec) {
     child.on('exit', readOom);
   }
 
-  const sockPath = spec.attachSocket;
-  try { fs.unlinkSync(sockPath); } catch {}
-  const server = net.createServer((c) => {
-    clients.add(c);
-    c.on('data', (d) => { if (stdinOpen && child.stdin) child.stdin.write(d); });
-    c.on('end', () => { if (spec.stdinOnce && child.stdin) { stdinOpen = false; child.stdin.end(); } });
-    c.on('error', () => {});
-    c.on('close', () => clients.delete(c));
-  });
-  // Attach is a convenience: a socket problem must never take the container's supervisor down.
-  server.on('error', (err) => { try { fs.writeFileSync(path.join(stateDir, 'attach.error'), String(err)); } catch {} });
-  server.listen(sockPath);
+
 
   child.on('close', (code, signal) => {
     let exitCode = code;
