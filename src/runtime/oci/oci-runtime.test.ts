@@ -71,9 +71,13 @@ test('oci: memory limit exceeded is reported as OOMKilled (137)', async () => {
 test('oci: the pod network namespace is exposed, isolated, and port-forward reaches into it', async () => {
   const { root, make } = await setUp();
   const rt = make();
-  const sc = { metadata: { name: 'web', uid: 'web-uid', namespace: 'default' }, hostname: 'web-0', logDirectory: path.join(root, 'logs') };
+  const sc = { metadata: { name: 'web', uid: 'web-uid', namespace: 'default' }, hostname: 'web-0', logDirectory: path.join(root, 'logs'),
+    linux: { resources: { memoryLimitInBytes: 256 << 20, cpuPeriod: 100000, cpuQuota: 50000 } } };
   const sb = await rt.runPodSandbox(sc);
   try {
+    const podCgroup = `/navarch-test-${path.basename(root)}/podweb-uid`;
+    assert.equal((await fsp.readFile(`/sys/fs/cgroup/memory${podCgroup}/memory.limit_in_bytes`, 'utf8')).trim(), String(256 << 20), 'pod-level memory limit');
+    assert.equal((await fsp.readFile(`/sys/fs/cgroup/cpu${podCgroup}/cpu.cfs_quota_us`, 'utf8')).trim(), '50000', 'pod-level cpu quota');
     const st = await rt.podSandboxStatus(sb);
     assert.match(st.network!.namespacePath!, /^\/run\/netns\/navarch-/);
     const { stdout } = await execFileP('ip', ['netns', 'exec', path.basename(st.network!.namespacePath!), 'ip', '-o', 'link']);

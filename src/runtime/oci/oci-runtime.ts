@@ -99,6 +99,24 @@ export class OciRuntime extends ShimRuntime {
       await execFileP('ip', ['-n', name, 'link', 'set', 'lo', 'up']);
     }
     rec.extra = { cgroupParent: this.podCgroup(rec) };
+    await this.applyPodResources(rec);
+  }
+
+  /** Pod-level limits (the sum the kubelet computes) on the pod cgroup all containers nest in. */
+  private async applyPodResources(rec: SandboxRecord): Promise<void> {
+    const r = rec.config.linux?.resources;
+    if (!r) return;
+    const parent = rec.extra!.cgroupParent as string;
+    const set = async (ctrl: string, file: string, value: number | undefined) => {
+      if (value === undefined || value <= 0) return;
+      const dir = path.join(this.cgroupFs, ctrl, parent);
+      await fsp.mkdir(dir, { recursive: true });
+      await fsp.writeFile(path.join(dir, file), String(value));
+    };
+    await set('memory', 'memory.limit_in_bytes', r.memoryLimitInBytes);
+    await set('cpu', 'cpu.shares', r.cpuShares);
+    await set('cpu', 'cpu.cfs_period_us', r.cpuPeriod);
+    await set('cpu', 'cpu.cfs_quota_us', r.cpuQuota);
   }
 
   protected async tearDownSandbox(rec: SandboxRecord): Promise<void> {
