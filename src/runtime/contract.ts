@@ -139,6 +139,12 @@ export function runRuntimeContract(name: string, factory: () => Promise<RuntimeH
       session.stdin!.end('ping\n');
       assert.equal(await session.exit, 0);
       await waitFor('exec output', async () => Buffer.concat(chunks).toString() === 'ping\n', 2000);
+      const tty = await rt.exec(id, ['sh', '-c', 'echo to-out; echo to-err >&2; exit 2'], { tty: true });
+      assert.equal(tty.stderr, null, 'a terminal has one output stream');
+      let ttyOut = '';
+      tty.stdout.on('data', (d: Buffer) => { ttyOut += d.toString(); });
+      assert.equal(await tty.exit, 2);
+      await waitFor('tty output', async () => /to-out\r?\n/.test(ttyOut) && /to-err\r?\n/.test(ttyOut), 2000);
       const stats = await rt.containerStats(id);
       assert.ok(stats.memory.workingSetBytes > 0, 'working set is reported');
       assert.ok(stats.cpu.usageCoreNanoSeconds >= 0);
