@@ -173,7 +173,7 @@ test('oci: createContainer+startContainer overhead against a raw `runc run -d` o
   const r = await measureStartOverhead(4);
   t.diagnostic(`navarch create+start median ${r.navarchMedianMs.toFixed(1)} ms (create ${r.createMedianMs.toFixed(1)} ms), raw runc run -d ${r.rawRuncMedianMs.toFixed(1)} ms, ratio ${r.ratio.toFixed(2)}`);
   // A loose bound: the machine is shared, so this catches regressions like a cold Node boot per start.
-  assert.ok(r.navarchMedianMs < r.rawRuncMedianMs + 250, JSON.stringify(r));
+  assert.ok(r.navarchMedianMs < r.rawRuncMedianMs + 500, JSON.stringify(r));
 });
 
 test('oci: crun on this hybrid-cgroup host is refused with advice to use runc', (t) => {
