@@ -205,3 +205,30 @@ test('oci: exec with a tty gets a terminal whose size follows resize', async () 
     assert.equal(await failing.exit, 3, 'the exit code comes back from a tty exec');
   } finally { await rt.removePodSandbox(sb); }
 });
+
+test('oci: a tty container gets a terminal, takes stdin through attach and reports its exit code', async () => {
+  const { root, make } = await setUp();
+  const rt = make();
+  const sc = { metadata: { name: 'tty-ctr', uid: 'tty-ctr-uid', namespace: 'default' }, logDirectory: path.join(root, 'logs') };
+  const sb = await rt.runPodSandbox(sc);
+  try {
+    const id = await rt.createContainer(sb, {
+      metadata: { name: 'shell' }, image: { image: 'busybox' }, logPath: 'shell.log', tty: true, stdin: true,
+      command: ['sh', '-c', '[ -t 0 ] && [ -t 1 ] && echo "is-tty $TERM"; read x; echo "got $x"; exit 4'],
+    }, sc);
+    await rt.startContainer(id);
+    const session = await rt.attach(id, { stdin: true });
+    let out = '';
+    session.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+    const logPath = (await rt.containerStatus(id)).logPath;
+    await waitFor('the shell to be ready', async () => (await fsp.readFile(logPath, 'utf8').catch(() => '')).includes('is-tty xterm'), 5000);
+    session.stdin!.write('hello\n');
+    const s = await waitFor('exit', async () => { const st = await rt.containerStatus(id); return st.state === 'CONTAINER_EXITED' && st; }, 10_000);
+    const log = await fsp.readFile(s.logPath, 'utf8');
+    assert.equal(s.exitCode, 4, log);
+    assert.match(log, /stdout F is-tty xterm/);
+    assert.match(log, /stdout F got hello/);
+    assert.match(out, /got hello/, 'attach streams the terminal output');
+    session.close();
+  } finally { await rt.removePodSandbox(sb); }
+});

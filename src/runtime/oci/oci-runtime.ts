@@ -11,7 +11,7 @@ import { execFile, execFileSync, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 import { Duplex } from 'node:stream';
 import { RuntimeError, type VersionResponse, type ContainerState } from '../types.js';
-import { ShimRuntime, type ContainerRecord, type SandboxRecord, type HostCommand, type ShimRuntimeOptions } from '../shim/shim-runtime.js';
+import { ShimRuntime, shellQuote, type ContainerRecord, type SandboxRecord, type HostCommand, type ShimRuntimeOptions } from '../shim/shim-runtime.js';
 import type { ShimSpec, ShimState } from '../shim/shim-client.js';
 import type { ImageStore } from '../images/store.js';
 import { mountOverlay, copyLayers, unmount } from '../images/layers.js';
@@ -43,6 +43,18 @@ export function preflight(runtimeBinary = 'runc', cgroupFs = '/sys/fs/cgroup'): 
     throw new RuntimeError('Unavailable', crunHybridMessage);
   }
 }
+
+/** Child subreaper that runs `runc run -d` and exits with the status of the container's init. */
+const ttyReaper = [
+  'syscall(157, 36, 1, 0, 0, 0) == 0 or die "prctl(PR_SET_CHILD_SUBREAPER): $!\\n";',
+  'my $pidfile = shift @ARGV;',
+  'my $runc = fork() // die "fork: $!\\n";',
+  'if (!$runc) { exec(@ARGV) or die "exec: $!\\n"; }',
+  'waitpid($runc, 0); exit((($? >> 8) || 1)) if $? != 0;',
+  'open(my $f, "<", $pidfile) or die "pid file: $!\\n"; my $pid = <$f>; close($f); chomp($pid);',
+  'while ((my $w = waitpid(-1, 0)) > 0) { if ($w == $pid) { my $s = $?; exit(($s & 127) ? 128 + ($s & 127) : ($s >> 8)); } }',
+  'exit(255);',
+].join(' ');
 
 const crunHybridMessage = 'crun does not support cgroups in hybrid mode (v1 controllers with a v2 "unified" mount), which this host uses: run with --container-runtime=runc instead';
 
@@ -174,15 +186,25 @@ export class OciRuntime extends ShimRuntime {
 
   protected shimSpec(rec: ContainerRecord, _sandbox: SandboxRecord, stateDir: string): ShimSpec {
     const hasMemoryLimit = (rec.config.linux?.resources?.memoryLimitInBytes ?? 0) > 0;
+    const pidFile = path.join(stateDir, 'container.pid');
+    let argv = this.runtimeArgs('run', '--bundle', rec.extra!.bundle, '--pid-file', pidFile, rec.id);
+    if (rec.config.tty) {
+      // A terminal container: `script` provides a pty; runc run -d hands it to the container
+      // as its stdio; Perl (present wherever dpkg is) becomes a child subreaper, so the
+      // container's init is re-parented to it and its exit status still reaches the shim.
+      argv = ['script', '-qfec', [
+        'perl', '-e', ttyReaper, pidFile, ...this.runtimeArgs('run', '-d', '--bundle', rec.extra!.bundle, '--pid-file', pidFile, rec.id),
+      ].map(shellQuote).join(' '), '/dev/null'];
+    }
     return {
-      argv: this.runtimeArgs('run', '--bundle', rec.extra!.bundle, '--pid-file', path.join(stateDir, 'container.pid'), rec.id),
+      argv,
       env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' },
       cwd: rec.extra!.bundle,
       logPath: rec.logPath,
       stdin: rec.config.stdin,
       stdinOnce: rec.config.stdinOnce,
       stateDir,
-      pidFile: path.join(stateDir, 'container.pid'),
+      pidFile,
       oomEventsArgv: hasMemoryLimit ? this.runtimeArgs('events', rec.id) : undefined,
       oomKillFile: hasMemoryLimit ? path.join(this.cgroupFs, 'memory', rec.extra!.cgroupsPath, 'memory.oom_control') : undefined,
     };

@@ -77,6 +77,7 @@ export function generateSpec(input: SpecInput): Record<string, any> {
   env.set('PATH', '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin');
   for (const e of image.Env ?? []) { const i = e.indexOf('='); if (i > 0) env.set(e.slice(0, i), e.slice(i + 1)); }
   if (sandbox.hostname) env.set('HOSTNAME', sandbox.hostname);
+  if (config.tty && !env.has('TERM')) env.set('TERM', 'xterm');
   for (const kv of config.envs ?? []) env.set(kv.key, kv.value);
 
   let uid = 0; let gid = 0;
