@@ -33,7 +33,7 @@ async function setUp() {
   await images.importArchive(await busyboxArchive());
   const cgroupRoot = `/navarch-test-${path.basename(root)}`;
   cgroupRoots.push(cgroupRoot);
-  const make = () => { const r = new OciRuntime({ root: path.join(root, 'state'), images, runtimeStateRoot: path.join(root, 'runc'), cgroupRoot }); runtimes.push(r); return r; };
+  const make = () => { const r = new OciRuntime({ root: path.join(root, 'state'), images, runtimeStateRoot: path.join(root, 'runc'), cgroupRoot, namespaceDir: path.join(root, 'ns') }); runtimes.push(r); return r; };
   return { root, images, make };
 }
 
@@ -231,4 +231,31 @@ test('oci: a tty container gets a terminal, takes stdin through attach and repor
     assert.match(out, /got hello/, 'attach streams the terminal output');
     session.close();
   } finally { await rt.removePodSandbox(sb); }
+});
+
+test('oci: containers of a pod share its IPC namespace, other pods do not', async () => {
+  const { root, make } = await setUp();
+  const rt = make();
+  const sandboxes: string[] = [];
+  try {
+    const ipcOf = async (pod: string, containers: number) => {
+      const sc = { metadata: { name: pod, uid: `${pod}-uid`, namespace: 'default' }, logDirectory: path.join(root, 'logs') };
+      const sb = await rt.runPodSandbox(sc);
+      sandboxes.push(sb);
+      const out: string[] = [];
+      for (let i = 0; i < containers; i++) {
+        const id = await rt.createContainer(sb, { metadata: { name: `c${i}` }, image: { image: 'busybox' }, logPath: `${pod}-${i}.log`, command: ['sleep', '1000'] }, sc);
+        await rt.startContainer(id);
+        out.push((await rt.execSync(id, ['readlink', '/proc/self/ns/ipc'], 5)).stdout.toString().trim());
+      }
+      return out;
+    };
+    const [a1, a2] = await ipcOf('ipc-a', 2);
+    const [b1] = await ipcOf('ipc-b', 1);
+    assert.match(a1, /^ipc:\[\d+\]$/);
+    assert.equal(a1, a2);
+    assert.notEqual(a1, b1);
+    assert.notEqual(a1, fs.readlinkSync('/proc/self/ns/ipc'));
+  } finally { for (const sb of sandboxes) await rt.removePodSandbox(sb); }
+  assert.deepEqual(await fsp.readdir(path.join(root, 'ns')), [], 'pinned namespaces released');
 });

@@ -31,6 +31,8 @@ export interface OciRuntimeOptions extends ShimRuntimeOptions {
   cgroupFs?: string;
   /** A statically linked busybox on the host, used for port-forward inside the pod netns. */
   hostBusybox?: string;
+  /** Where pinned pod namespaces other than the netns (IPC) are bind-mounted. */
+  namespaceDir?: string;
   /** Force the copy rootfs (no overlayfs). */
   rootfsMode?: 'overlay' | 'copy';
 }
@@ -66,6 +68,7 @@ export class OciRuntime extends ShimRuntime {
   private readonly cgroupFs: string;
   private readonly hostBusybox: string;
   private readonly rootfsMode?: 'overlay' | 'copy';
+  private readonly namespaceDir: string;
 
   constructor(opts: OciRuntimeOptions) {
     super(opts);
@@ -76,6 +79,7 @@ export class OciRuntime extends ShimRuntime {
     this.cgroupFs = opts.cgroupFs ?? '/sys/fs/cgroup';
     this.hostBusybox = opts.hostBusybox ?? '/bin/busybox';
     this.rootfsMode = opts.rootfsMode;
+    this.namespaceDir = opts.namespaceDir ?? '/run/navarch/ns';
     preflight(this.binary, this.cgroupFs);
   }
 
@@ -111,6 +115,15 @@ export class OciRuntime extends ShimRuntime {
       await execFileP('ip', ['-n', name, 'link', 'set', 'lo', 'up']);
     }
     rec.extra = { cgroupParent: this.podCgroup(rec) };
+    if (cfg.linux?.securityContext?.namespaceOptions?.ipc !== 'NODE') {
+      // Containers of a pod share IPC (SysV, POSIX mqueues): a namespace pinned by bind mount,
+      // like the netns, so no process has to hold it.
+      await fsp.mkdir(this.namespaceDir, { recursive: true });
+      const ipc = path.join(this.namespaceDir, `${rec.id.slice(0, 16)}-ipc`);
+      await fsp.writeFile(ipc, '');
+      await execFileP('unshare', [`--ipc=${ipc}`, 'true']);
+      rec.extra.ipcNamespacePath = ipc;
+    }
     await this.applyPodResources(rec);
   }
 
@@ -137,6 +150,8 @@ export class OciRuntime extends ShimRuntime {
         await unmount(rec.netnsPath!); await fsp.rm(rec.netnsPath!, { force: true });
       });
     }
+    const ipc = rec.extra?.ipcNamespacePath as string | undefined;
+    if (ipc && fs.existsSync(ipc)) { await unmount(ipc).catch(() => {}); await fsp.rm(ipc, { force: true }); }
     const parent = (rec.extra?.cgroupParent as string | undefined) ?? this.podCgroup(rec);
     for (const ctrl of ['cpu', 'cpuacct', 'memory', 'pids', 'cpuset', 'blkio', 'devices', 'freezer', 'systemd', 'unified']) {
       await fsp.rmdir(path.join(this.cgroupFs, ctrl, parent)).catch(() => {});
@@ -177,6 +192,7 @@ export class OciRuntime extends ShimRuntime {
     rec.extra.cgroupsPath = cgroupsPath;
     const spec = generateSpec({
       containerId: rec.id, config: rec.config, sandbox: sandbox.config, image: image.image.spec ?? {}, netnsPath: sandbox.netnsPath, cgroupsPath,
+      ipcNamespacePath: sandbox.extra?.ipcNamespacePath as string | undefined,
       etcFiles: { hosts: path.join(sdir, 'hosts'), resolvConf: path.join(sdir, 'resolv.conf'), hostname: path.join(sdir, 'hostname') },
       resolveUser: (name) => this.readPasswd(rootfs, name),
       maxOpenFiles: hostMaxOpenFiles(await fsp.readFile('/proc/self/limits', 'utf8').catch(() => '')),

@@ -28,6 +28,8 @@ export interface SpecInput {
   /** Bind-mounted network namespace; undefined = the host's network. */
   netnsPath?: string;
   cgroupsPath: string;
+  /** The pod's pinned IPC namespace, shared by its containers. */
+  ipcNamespacePath?: string;
   /** Files the runtime generated for the pod (used unless the kubelet mounts its own). */
   etcFiles: { hosts?: string; resolvConf?: string; hostname?: string };
   /** The RLIMIT_NOFILE to give (containerd: 1048576, capped here by the host's hard limit). */
@@ -113,6 +115,7 @@ export function generateSpec(input: SpecInput): Record<string, any> {
   if (nsOpts.network !== 'NODE' && input.netnsPath) namespaces.push({ type: 'network', path: input.netnsPath });
   if (nsOpts.pid === 'NODE') namespaces.splice(0, 1);
   if (nsOpts.ipc === 'NODE') namespaces.splice(namespaces.findIndex((n) => n.type === 'ipc'), 1);
+  else if (input.ipcNamespacePath) namespaces.find((n) => n.type === 'ipc')!.path = input.ipcNamespacePath;
 
   const res = config.linux?.resources ?? {};
   const resources: Record<string, any> = {
