@@ -164,6 +164,8 @@ export abstract class ShimRuntime implements RuntimeService {
     if (!rec) return;
     await this.stopPodSandbox(podSandboxId);
     for (const c of [...this.containers.values()]) if (c.podSandboxId === podSandboxId) await this.removeContainer(c.id);
+    // Again: some resources (the pod cgroup) can only go once the containers' are gone.
+    await this.tearDownSandbox(rec);
     this.sandboxes.delete(podSandboxId);
     await fsp.rm(this.sandboxDir(podSandboxId), { recursive: true, force: true });
   }
