@@ -2,13 +2,14 @@
 // schemas) into the shape the API server consumes.
 import type { SchemaRegistry } from '../api/schema/index.js';
 import type { KindSemantics } from './registry.js';
+import { printers } from '../api/printers/index.js';
 
 export function builtinSemantics(schemas: SchemaRegistry): KindSemantics {
   return {
     applyDefaults: () => undefined,
     validateObject: () => [],
     validateUpdate: () => [],
-    printer: () => undefined,
+    printer: (gk) => printers[gk],
     schema: (group, version, kind) => schemas.getSchema(group, version, kind),
   };
 }
