@@ -1,6 +1,7 @@
 // Test harness for controllers — tests only, never shipped: a real in-process API server on
 // memory storage, a fake clock shared by the server, the informers and the work queues, and
 // helpers to act as the kubelet (pod status) and wait for API objects to converge.
+import { setMaxListeners } from 'node:events';
 import type { KubeObject } from '../api/types.js';
 import { startTestApiServer, type TestApiServer } from '../apiserver/testing.js';
 import { createClient, type Client, type ResourceRef } from '../client/client.js';
@@ -45,6 +46,8 @@ export async function startHarness(options: { transport?: (t: Transport) => Tran
   const factory = new SharedInformerFactory(client, { clock, logger: silent });
   const recorder = createEventRecorder({ client: createClient(base), component: 'test-controller-manager', clock });
   const abort = new AbortController();
+  // Every informer, queue and controller listens for the one stop signal.
+  setMaxListeners(100, abort.signal);
   const running: Promise<void>[] = [];
   return {
     clock,
@@ -152,3 +155,17 @@ export function gatedWatches(match: (path: string) => boolean): { wrap: (t: Tran
 
 export { settle };
 export type { ResourceRef };
+
+/**
+ * One pass of a pretend kubelet over a namespace: bound-and-Ready for every pending pod
+ * (optionally only those `filter` accepts), and final removal of pods being deleted.
+ */
+export async function kubeletPass(client: Client, clock: FakeClock, namespace: string, filter: (pod: KubeObject) => boolean = () => true): Promise<void> {
+  for (const pod of await listPods(client, namespace)) {
+    if (pod.metadata.deletionTimestamp) {
+      await pods(client).delete(namespace, pod.metadata.name!, { gracePeriodSeconds: 0 }).catch(() => undefined);
+      continue;
+    }
+    if (pod.status?.phase === 'Pending' && filter(pod)) await setPodRunning(client, clock, pod).catch(() => undefined);
+  }
+}

@@ -13,3 +13,9 @@ export function newControllerRef(owner: KubeObject, apiVersion: string, kind: st
 export function isBeingDeleted(obj: KubeObject): boolean {
   return !!obj.metadata.deletionTimestamp;
 }
+
+/** Index function for "objects by the uid of their controller": one shared function so informers can share the index. */
+export function controllerUidIndexFunc(obj: KubeObject): string[] {
+  const ref = getControllerOf(obj);
+  return ref ? [ref.uid] : [];
+}

@@ -11,7 +11,7 @@ import type { Logger, SharedInformerFactory } from '../../client/informer.js';
 import { objectFromDeleted } from '../../client/informer.js';
 import { RateLimitingQueue } from '../../client/workqueue.js';
 import { runController, type Controller, type ReconcileResult } from '../framework/controller.js';
-import { getControllerOf, newControllerRef } from '../framework/controller-ref.js';
+import { controllerUidIndexFunc, getControllerOf, newControllerRef } from '../framework/controller-ref.js';
 import type { EventRecorder } from '../framework/events.js';
 import { ControllerExpectations } from '../framework/expectations.js';
 import { isPodActive, isPodAvailable, isPodReady, msUntilAvailable } from '../framework/pods.js';
@@ -63,12 +63,6 @@ export function createReplicaSetController(options: ReplicaSetControllerOptions)
 
 export function createReplicationController(options: ReplicaSetControllerOptions): Controller {
   return createReplicaManager(replicationControllerKind, options);
-}
-
-/** Pods indexed by the uid of their controller, so an owner's pods are one lookup. */
-export function controllerUidIndexFunc(obj: KubeObject): string[] {
-  const ref = getControllerOf(obj);
-  return ref ? [ref.uid] : [];
 }
 
 function createReplicaManager(owner: OwnerKind, options: ReplicaSetControllerOptions): Controller {
@@ -306,13 +300,12 @@ function createReplicaManager(owner: OwnerKind, options: ReplicaSetControllerOpt
         if (isPodAvailable(pod, minReadySeconds, now)) available++;
       }
     }
-    const status: any = {
-      replicas: active.length,
-      fullyLabeledReplicas: fullyLabeled,
-      readyReplicas: ready,
-      availableReplicas: available,
-      observedGeneration: rs.metadata.generation,
-    };
+    // As Kubernetes serialises it: `replicas` always, the other counts only when non-zero (omitempty).
+    const status: any = { replicas: active.length };
+    if (fullyLabeled) status.fullyLabeledReplicas = fullyLabeled;
+    if (ready) status.readyReplicas = ready;
+    if (available) status.availableReplicas = available;
+    if (rs.metadata.generation) status.observedGeneration = rs.metadata.generation;
     const conditions = (rs.status?.conditions ?? []).filter((c: { type: string }) => c.type !== 'ReplicaFailure');
     if (manageError) {
       const existing = (rs.status?.conditions ?? []).find((c: { type: string }) => c.type === 'ReplicaFailure');
@@ -332,16 +325,16 @@ function createReplicaManager(owner: OwnerKind, options: ReplicaSetControllerOpt
   async function updateStatus(rs: KubeObject, status: any): Promise<void> {
     const same = (s: any) =>
       (s?.replicas ?? 0) === status.replicas &&
-      (s?.fullyLabeledReplicas ?? 0) === status.fullyLabeledReplicas &&
-      (s?.readyReplicas ?? 0) === status.readyReplicas &&
-      (s?.availableReplicas ?? 0) === status.availableReplicas &&
+      (s?.fullyLabeledReplicas ?? 0) === (status.fullyLabeledReplicas ?? 0) &&
+      (s?.readyReplicas ?? 0) === (status.readyReplicas ?? 0) &&
+      (s?.availableReplicas ?? 0) === (status.availableReplicas ?? 0) &&
       s?.observedGeneration === status.observedGeneration &&
       JSON.stringify(s?.conditions ?? []) === JSON.stringify(status.conditions ?? []);
     if (same(rs.status)) return;
     let current = rs;
     for (let attempt = 0; ; attempt++) {
       try {
-        await ownerClient.updateStatus({ ...current, status: { ...(current.status ?? {}), ...status } });
+        await ownerClient.updateStatus({ ...current, status });
         return;
       } catch (err) {
         if (isNotFound(err)) return;
