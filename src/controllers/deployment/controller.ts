@@ -409,7 +409,7 @@ export function createDeploymentController(options: DeploymentControllerOptions)
       if (!isAlreadyExists(err)) {
         const status = structuredClone(d.status ?? {});
         const message = `Failed to create new replica set "${candidate.metadata.name}": ${(err as Error).message}`;
-        recorder.event(d, 'Warning', 'FailedCreate', message);
+        recorder.event(d, 'Warning', 'ReplicaSetCreateError', message);
         if (hasProgressDeadline(d)) {
           setCondition(status, { type: 'Progressing', status: 'False', lastUpdateTime: now(), lastTransitionTime: now(), reason: 'ReplicaSetCreateError', message });
           await writeStatus(d, status).catch(() => undefined);
