@@ -8,6 +8,7 @@ import { createDeploymentController } from '../deployment/controller.js';
 import { createReplicaSetController } from '../replicaset/controller.js';
 import { eventually, listPods, startHarness, type Harness } from '../testing.js';
 import { createGarbageCollector } from './controller.js';
+import type { Transport } from '../../client/transport.js';
 
 const cm = (h: Harness) => h.client.resource(configMapsResource);
 
@@ -33,8 +34,8 @@ const gone = async (h: Harness, name: string) => {
   }
 };
 
-async function withGc(fn: (h: Harness) => Promise<void>, before?: (h: Harness) => Promise<void>) {
-  const h = await startHarness();
+async function withGc(fn: (h: Harness) => Promise<void>, before?: (h: Harness) => Promise<void>, transport?: (t: Transport) => Transport) {
+  const h = await startHarness({ transport });
   try {
     if (before) await before(h);
     const deps = { client: h.client, informerFactory: h.factory, clock: h.clock, recorder: h.recorder };
@@ -80,6 +81,27 @@ describe('garbage collector', () => {
         await cm(h).create('default', configMap('live-child', [live]));
       },
     ));
+
+  test('an owner the cache has not seen yet is checked live, never assumed gone', () => {
+    // The watch never delivers the owner: only a live GET can tell the collector it exists.
+    const hideOwner = (t: Transport): Transport => ({
+      request: (req) => t.request(req),
+      watch: (req, onEvent, onClose) => t.watch(req, (ev) => ev.object?.metadata?.name !== 'unseen-owner' && onEvent(ev), onClose),
+    });
+    return withGc(
+      async (h) => {
+        const owner = await cm(h).create('default', configMap('unseen-owner'));
+        await cm(h).create('default', configMap('unseen-child', [owner]));
+        await cm(h).create('default', configMap('orphaned-child', [{ metadata: { name: 'unseen-owner', uid: '99999999-2222-3333-4444-555555555555' } }]));
+        // The child with a wrong uid proves the collector has looked; the other must survive that look.
+        await eventually(h.clock, () => gone(h, 'orphaned-child'), 'child of a different uid collected');
+        await new Promise((r) => setTimeout(r, 30));
+        assert.equal((await cm(h).get('default', 'unseen-child')).metadata.name, 'unseen-child');
+      },
+      undefined,
+      hideOwner,
+    );
+  });
 
   test('foreground: the owner waits for its blocking dependents, then goes', () =>
     withGc(async (h) => {

@@ -93,7 +93,13 @@ export function createGarbageCollector(options: GarbageCollectorOptions): Contro
       },
       onUpdate(old, obj) {
         byUid.set(obj.metadata.uid!, { id, key: objectKey(obj) });
-        if (needsAttention(obj)) queue.add(itemKey(id, obj));
+        // Only changes to the owner graph or to deletion matter: a pod's status churn must not cost owner lookups.
+        const graphChanged =
+          JSON.stringify(old.metadata.ownerReferences ?? []) !== JSON.stringify(obj.metadata.ownerReferences ?? []) ||
+          old.metadata.deletionTimestamp !== obj.metadata.deletionTimestamp ||
+          JSON.stringify(old.metadata.finalizers ?? []) !== JSON.stringify(obj.metadata.finalizers ?? []) ||
+          old.metadata.resourceVersion === obj.metadata.resourceVersion;
+        if (graphChanged && needsAttention(obj)) queue.add(itemKey(id, obj));
         // Owners that were dropped or unblocked may be waiting for this dependent.
         for (const ref of old.metadata.ownerReferences ?? []) enqueueByUid(ref.uid);
       },
@@ -173,6 +179,16 @@ export function createGarbageCollector(options: GarbageCollectorOptions): Contro
   async function attemptToDelete(w: Watched, obj: KubeObject): Promise<void> {
     const refs = obj.metadata.ownerReferences ?? [];
     if (!refs.length) return;
+    // Owners present in our caches and not being deleted in the foreground are alive: no need to ask the server.
+    const cachedOwner = (ref: OwnerReference) => {
+      const where = byUid.get(ref.uid);
+      const owner = where && watched.get(where.id)?.informer.getIndexer().get(where.key);
+      return owner && owner.metadata.uid === ref.uid ? owner : undefined;
+    };
+    if (refs.every((ref) => {
+      const owner = cachedOwner(ref);
+      return owner && !(owner.metadata.deletionTimestamp && owner.metadata.finalizers?.includes(foregroundDeletionFinalizer));
+    })) return;
     const solid: OwnerReference[] = [];
     const dangling: OwnerReference[] = [];
     const waiting: OwnerReference[] = [];
