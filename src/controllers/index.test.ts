@@ -32,3 +32,20 @@ test('startControllers runs the controllers together against one API server', as
     await server.close();
   }
 });
+
+test('with leader election the controllers run only while holding the kube-controller-manager Lease', async () => {
+  const clock = new FakeClock(Date.parse('2026-01-01T00:00:00Z'));
+  const server = await startTestApiServer({ clock: serverClockOf(clock) });
+  const abort = new AbortController();
+  const running = startControllers({ transport: server.transport(), clock, caPem: 'PEM', signal: abort.signal, logger: () => undefined, leaderElection: { identity: 'server-a' } });
+  try {
+    await eventually(clock, () => running.hasSynced(), 'leading and synced');
+    const lease = await server.client.resource({ group: 'coordination.k8s.io', version: 'v1', resource: 'leases', namespaced: true }).get('kube-system', 'kube-controller-manager');
+    assert.equal(lease.spec.holderIdentity, 'server-a');
+    await eventually(clock, () => server.client.resource(serviceAccountsResource).get('default', 'default').then(() => true, () => false), 'controllers at work');
+  } finally {
+    abort.abort();
+    await running.done;
+    await server.close();
+  }
+});

@@ -4,6 +4,7 @@ import { setMaxListeners } from 'node:events';
 import { createClient } from '../client/client.js';
 import { systemClock, type Clock } from '../client/clock.js';
 import { SharedInformerFactory, stderrLogger, type Logger } from '../client/informer.js';
+import { runLeaderElection } from '../client/leader-election.js';
 import type { Transport } from '../client/transport.js';
 import type { Controller } from './framework/controller.js';
 import { createEventRecorder } from './framework/events.js';
@@ -26,20 +27,28 @@ export interface StartControllersOptions {
   logger?: Logger;
   /** Controller names to leave out (`--disable`-style). */
   disabled?: string[];
+  /**
+   * With several servers on one store only one may run controllers: when set, they run only
+   * while this process holds the kube-system/kube-controller-manager Lease.
+   */
+  leaderElection?: { identity: string; leaseName?: string; leaseNamespace?: string };
 }
 
 export interface RunningControllers {
-  controllers: Controller[];
-  /** True once every controller's caches have synced (for /readyz). */
+  /** The controllers of the current run (empty while not leading). */
+  readonly controllers: Controller[];
+  /** True once every controller's caches have synced (for /readyz); false while not leading. */
   hasSynced(): boolean;
   /** Resolves after `signal` aborted and every controller and informer stopped. */
   done: Promise<void>;
 }
 
-export function startControllers(options: StartControllersOptions): RunningControllers {
-  const clock = options.clock ?? systemClock();
-  const logger = options.logger ?? stderrLogger;
-  setMaxListeners(200, options.signal);
+interface Run {
+  controllers: Controller[];
+  done: Promise<void>;
+}
+
+function runControllers(options: StartControllersOptions, clock: Clock, logger: Logger, signal: AbortSignal): Run {
   const client = createClient(options.transport);
   const informerFactory = new SharedInformerFactory(client, { clock, logger });
   const recorder = (component: string) => createEventRecorder({ client, component, clock, logger });
@@ -56,11 +65,46 @@ export function startControllers(options: StartControllersOptions): RunningContr
     createRootCaPublisher({ ...base, caPem: options.caPem }),
   ];
   const controllers = all.filter((c) => !options.disabled?.includes(c.name));
-  informerFactory.start(options.signal);
-  const runs = controllers.map((c) => c.start(options.signal));
+  informerFactory.start(signal);
+  const runs = controllers.map((c) => c.start(signal));
+  return { controllers, done: Promise.all(runs).then(() => informerFactory.shutdown()) };
+}
+
+export function startControllers(options: StartControllersOptions): RunningControllers {
+  const clock = options.clock ?? systemClock();
+  const logger = options.logger ?? stderrLogger;
+  setMaxListeners(200, options.signal);
+  if (!options.leaderElection) {
+    const run = runControllers(options, clock, logger, options.signal);
+    return { controllers: run.controllers, hasSynced: () => run.controllers.every((c) => c.hasSynced()), done: run.done };
+  }
+  let current: Run | undefined;
+  const election = options.leaderElection;
+  const done = runLeaderElection(
+    {
+      client: createClient(options.transport),
+      namespace: election.leaseNamespace ?? 'kube-system',
+      name: election.leaseName ?? 'kube-controller-manager',
+      identity: election.identity,
+      releaseOnCancel: true,
+      clock,
+      logger,
+      async onStartedLeading(signal) {
+        setMaxListeners(200, signal);
+        current = runControllers(options, clock, logger, signal);
+        await current.done;
+      },
+      onStoppedLeading() {
+        current = undefined;
+      },
+    },
+    options.signal,
+  );
   return {
-    controllers,
-    hasSynced: () => controllers.every((c) => c.hasSynced()),
-    done: Promise.all(runs).then(() => informerFactory.shutdown()),
+    get controllers() {
+      return current?.controllers ?? [];
+    },
+    hasSynced: () => !!current && current.controllers.every((c) => c.hasSynced()),
+    done,
   };
 }
