@@ -184,4 +184,27 @@ describe('deployment controller', () => {
       assert.equal(condition(d, 'Progressing').status, 'False');
       assert.match(condition(d, 'Progressing').message, /^ReplicaSet "stuck-\w+" has timed out progressing\.$/);
     }));
+
+  test('scaling in the middle of a stuck rollout is proportional (Kubernetes docs example)', () =>
+    withControllers(async (h) => {
+      await deployments(h).create('default', deploymentSpec('big', 10, { strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 3, maxUnavailable: 2 } } }));
+      await rolloutComplete(h, 'big');
+      await editTemplate(h, 'big', (x) => (x.spec.template.spec.containers[0].image = 'nginx:bad'));
+      // The new image never becomes ready: the rollout stops at old=8, new=5.
+      const sizes = async () => {
+        const rss = await replicaSets(h, 'big');
+        const image = (r: KubeObject) => r.spec.template.spec.containers[0].image;
+        return { old: rss.find((r) => image(r) === 'nginx:1')?.spec.replicas, new: rss.find((r) => image(r) === 'nginx:bad')?.spec.replicas };
+      };
+      await eventually(h.clock, async () => {
+        await kubeletPass(h.client, h.clock, 'default', (p) => p.spec.containers[0].image === 'nginx:1');
+        const s = await sizes();
+        return s.old === 8 && s.new === 5;
+      }, 'stuck at 8 + 5');
+      await editTemplate(h, 'big', (x) => (x.spec.replicas = 15));
+      await eventually(h.clock, async () => {
+        const s = await sizes();
+        return s.old === 11 && s.new === 7;
+      }, 'proportionally scaled to 11 + 7');
+    }));
 });
