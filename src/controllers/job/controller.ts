@@ -25,6 +25,7 @@ import { jobsResource, podsRelatedIndex, podsResource } from '../framework/resou
 import { slowStartBatch } from '../framework/slow-start.js';
 import { podsToDelete } from '../replicaset/ranking.js';
 import {
+  backoffFromPods,
   completionIndexAnnotation,
   controllerUidLabel,
   formatIndexes,
@@ -248,7 +249,10 @@ export function createJobController(options: JobControllerOptions): Controller {
     const completed = indexed ? parseIndexes(status.completedIndexes, completions ?? 0) : new Set<number>();
 
     // 1. Record newly finished pods before touching their finalizers.
-    const record = backoffRecords.get(key) ?? { failures: 0, lastFailureMs: 0 };
+    // After a restart the record is rebuilt from the pods, so a crash never skips a backoff.
+    // Pods still carrying the finalizer and not yet recorded are counted just below, not here.
+    const recorded = (p: KubeObject) => !hasTrackingFinalizer(p) || uncounted.succeeded.includes(p.metadata.uid!) || uncounted.failed.includes(p.metadata.uid!);
+    const record = backoffRecords.get(key) ?? backoffFromPods(all.filter(recorded));
     for (const pod of all) {
       if (!hasTrackingFinalizer(pod)) continue;
       const uid = pod.metadata.uid!;

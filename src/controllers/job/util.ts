@@ -51,3 +51,41 @@ export function podIndex(pod: { metadata: { annotations?: Record<string, string>
   const n = Number(raw);
   return n < completions ? n : undefined;
 }
+
+interface FinishedPod {
+  metadata: { creationTimestamp?: string };
+  status?: { phase?: string; containerStatuses?: { state?: { terminated?: { finishedAt?: string } } }[]; conditions?: { type: string; lastTransitionTime?: string }[] };
+}
+
+/** When a pod finished: its last container's finishedAt, else when it stopped being Ready, else its creation. */
+export function podFinishedAt(pod: FinishedPod): number {
+  let latest = NaN;
+  for (const s of pod.status?.containerStatuses ?? []) {
+    const t = Date.parse(s.state?.terminated?.finishedAt ?? '');
+    if (!Number.isNaN(t) && !(t <= latest)) latest = t;
+  }
+  if (!Number.isNaN(latest)) return latest;
+  const ready = Date.parse(pod.status?.conditions?.find((c) => c.type === 'Ready')?.lastTransitionTime ?? '');
+  if (!Number.isNaN(ready)) return ready;
+  return Date.parse(pod.metadata.creationTimestamp ?? '') || 0;
+}
+
+/**
+ * The backoff state a restarted controller rebuilds from the pods it finds: failures since
+ * the last success and when the latest of them finished.
+ */
+export function backoffFromPods(pods: FinishedPod[]): { failures: number; lastFailureMs: number } {
+  const finished = pods.filter((p) => p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed').sort((a, b) => podFinishedAt(a) - podFinishedAt(b));
+  let failures = 0;
+  let lastFailureMs = 0;
+  for (const pod of finished) {
+    if (pod.status!.phase === 'Succeeded') {
+      failures = 0;
+      lastFailureMs = 0;
+    } else {
+      failures++;
+      lastFailureMs = podFinishedAt(pod);
+    }
+  }
+  return { failures, lastFailureMs };
+}
