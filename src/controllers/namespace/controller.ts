@@ -152,7 +152,11 @@ export function createNamespaceController(options: NamespaceControllerOptions): 
       if (isNotFound(err)) return;
       if (!isMethodNotAllowed(err)) throw err;
       log('warn', 'namespaces/finalize not served; updating spec.finalizers through the namespace', { namespace: ns.metadata.name });
-      await nsClient.update(body);
+      const updated = await nsClient.update(body);
+      // Kubernetes keeps spec.finalizers out of reach of a plain update; so may our server.
+      if ((updated.spec?.finalizers ?? []).includes(kubernetesFinalizer)) {
+        throw new Error(`namespace ${ns.metadata.name}: the API server serves neither PUT /finalize nor spec.finalizers updates; it cannot be finalized`);
+      }
     }
   }
 
