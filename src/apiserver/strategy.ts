@@ -15,7 +15,7 @@ export interface Strategy {
   /** Default propagation policy of DELETE. */
   defaultPropagation: 'Background' | 'Orphan' | 'Foreground';
   prepareForCreate?(obj: KubeObject): void;
-  prepareForUpdate?(obj: KubeObject, old: KubeObject): void;
+  prepareForUpdate?(obj: KubeObject, old: KubeObject, subresource: string): void;
   /** Something other than metadata.finalizers still holds the object while it is deleted (a namespace's spec.finalizers). */
   pendingDeletion?(obj: KubeObject): boolean;
   /** Graceful deletion: return the grace period to apply, or 0 to delete now. */
@@ -41,9 +41,9 @@ export function strategyFor(resource: ServedResource): Strategy {
         obj.metadata.labels = { ...(obj.metadata.labels ?? {}), 'kubernetes.io/metadata.name': obj.metadata.name! };
       };
       strategy.pendingDeletion = (obj) => (obj.spec?.finalizers?.length ?? 0) > 0;
-      strategy.prepareForUpdate = (obj, old) => {
+      strategy.prepareForUpdate = (obj, old, subresource) => {
         obj.spec = old.spec; // spec.finalizers only change through /finalize
-        obj.status = old.status;
+        if (subresource !== 'status') obj.status = old.status;
         obj.metadata.labels = { ...(obj.metadata.labels ?? {}), 'kubernetes.io/metadata.name': old.metadata.name! };
       };
       break;

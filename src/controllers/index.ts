@@ -32,6 +32,12 @@ export interface StartControllersOptions {
    * while this process holds the kube-system/kube-controller-manager Lease.
    */
   leaderElection?: { identity: string; leaseName?: string; leaseNamespace?: string };
+  /**
+   * Writes of each controller through its own identity (kube-controller-manager's
+   * --use-service-account-credentials): `controllerName` is e.g. "deployment-controller".
+   * The shared informers keep using `transport`. Default: `transport` for everything.
+   */
+  transportFor?: (controllerName: string) => Transport;
 }
 
 export interface RunningControllers {
@@ -51,18 +57,19 @@ interface Run {
 function runControllers(options: StartControllersOptions, clock: Clock, logger: Logger, signal: AbortSignal): Run {
   const client = createClient(options.transport);
   const informerFactory = new SharedInformerFactory(client, { clock, logger });
-  const recorder = (component: string) => createEventRecorder({ client, component, clock, logger });
-  const base = { client, informerFactory, clock, logger };
+  const clientFor = (name: string) => (options.transportFor ? createClient(options.transportFor(name)) : client);
+  const recorder = (component: string) => createEventRecorder({ client: clientFor(component), component, clock, logger });
+  const base = (name: string) => ({ client: clientFor(name), informerFactory, clock, logger });
   const all: Controller[] = [
-    createReplicaSetController({ ...base, recorder: recorder('replicaset-controller') }),
-    createReplicationController({ ...base, recorder: recorder('replication-controller') }),
-    createDeploymentController({ ...base, recorder: recorder('deployment-controller') }),
-    createJobController({ ...base, recorder: recorder('job-controller') }),
-    createTtlAfterFinishedController({ ...base }),
-    createGarbageCollector({ ...base }),
-    createNamespaceController({ ...base }),
-    createServiceAccountsController({ ...base }),
-    createRootCaPublisher({ ...base, caPem: options.caPem }),
+    createReplicaSetController({ ...base('replicaset-controller'), recorder: recorder('replicaset-controller') }),
+    createReplicationController({ ...base('replication-controller'), recorder: recorder('replication-controller') }),
+    createDeploymentController({ ...base('deployment-controller'), recorder: recorder('deployment-controller') }),
+    createJobController({ ...base('job-controller'), recorder: recorder('job-controller') }),
+    createTtlAfterFinishedController({ ...base('ttl-after-finished-controller') }),
+    createGarbageCollector({ ...base('generic-garbage-collector') }),
+    createNamespaceController({ ...base('namespace-controller') }),
+    createServiceAccountsController({ ...base('service-account-controller') }),
+    createRootCaPublisher({ ...base('root-ca-cert-publisher'), caPem: options.caPem }),
   ];
   const controllers = all.filter((c) => !options.disabled?.includes(c.name));
   informerFactory.start(signal);

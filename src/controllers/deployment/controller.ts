@@ -270,13 +270,15 @@ export function createDeploymentController(options: DeploymentControllerOptions)
 
   // ---- writes ----------------------------------------------------------------------------
 
-  /** Deployment annotations are metadata: written through the main resource, guarded by resourceVersion. */
+  /**
+   * The revision annotation goes through /status (which takes annotations, as Kubernetes' status
+   * strategy does), guarded by resourceVersion: the controller's role may update deployments/status
+   * but not patch the Deployment itself.
+   */
   async function setDeploymentRevision(d: KubeObject, revision: string): Promise<void> {
     if (d.metadata.annotations?.[revisionAnnotation] === revision) return;
-    const patched = await deploymentClient.patch(d.metadata.namespace, d.metadata.name!, 'merge', {
-      metadata: { annotations: { [revisionAnnotation]: revision }, resourceVersion: d.metadata.resourceVersion },
-    });
-    d.metadata = patched.metadata;
+    const updated = await deploymentClient.updateStatus({ ...d, metadata: { ...d.metadata, annotations: { ...(d.metadata.annotations ?? {}), [revisionAnnotation]: revision } } });
+    d.metadata = updated.metadata;
   }
 
   async function writeStatus(d: KubeObject, status: any): Promise<void> {
