@@ -59,6 +59,26 @@ export function strategyFor(resource: ServedResource): Strategy {
         return obj.spec?.terminationGracePeriodSeconds ?? 30;
       };
       break;
+    case 'Job.batch':
+      // Unless the user manages the selector, a Job selects its pods by its own uid.
+      strategy.prepareForCreate = (obj) => {
+        obj.status = {};
+        const spec = (obj.spec ??= {});
+        if (spec.manualSelector === true) return;
+        const uid = obj.metadata.uid!;
+        const name = obj.metadata.name!;
+        spec.selector = { matchLabels: { 'batch.kubernetes.io/controller-uid': uid } };
+        const template = (spec.template ??= {});
+        template.metadata ??= {};
+        template.metadata.labels = {
+          ...(template.metadata.labels ?? {}),
+          'batch.kubernetes.io/controller-uid': uid,
+          'batch.kubernetes.io/job-name': name,
+          'controller-uid': uid,
+          'job-name': name,
+        };
+      };
+      break;
     case 'PersistentVolume':
       strategy.prepareForCreate = (obj) => {
         obj.status = { phase: 'Pending' };

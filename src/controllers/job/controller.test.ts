@@ -75,7 +75,7 @@ describe('job controller', () => {
         const i = p.metadata.annotations!['batch.kubernetes.io/job-completion-index'];
         assert.match(p.metadata.name!, new RegExp(`^idx-${i}-[a-z0-9]{5}$`));
         assert.equal(p.spec.hostname, `idx-${i}`);
-        assert.deepEqual(p.spec.containers[0].env, [{ name: 'JOB_COMPLETION_INDEX', valueFrom: { fieldRef: { fieldPath: "metadata.annotations['batch.kubernetes.io/job-completion-index']" } } }]);
+        assert.deepEqual(p.spec.containers[0].env, [{ name: 'JOB_COMPLETION_INDEX', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: "metadata.annotations['batch.kubernetes.io/job-completion-index']" } } }]);
       }
       const byIndex = (i: string) => pods.find((p) => p.metadata.annotations!['batch.kubernetes.io/job-completion-index'] === i)!;
       await setPodPhase(h.client, byIndex('0'), 'Succeeded');
