@@ -161,7 +161,7 @@ describe('dashboard RBAC', () => {
     roleBindings: () => [],
   });
   const allowed = (path: string, verb = 'get', user = anonymous) =>
-    authorizer.authorize({ user, verb, path, resourceRequest: false }).decision === 'allow';
+    authorizer.authorize({ user, verb, apiGroup: '', path, resourceRequest: false }).decision === 'allow';
 
   test('anonymous and signed-in users may fetch the dashboard files', () => {
     for (const path of ['/dashboard', '/dashboard/', '/dashboard/js/app.js']) {

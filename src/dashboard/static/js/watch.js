@@ -67,6 +67,7 @@ export async function listAndWatch({ api, path, query = {}, signal, onReplace, o
         resourceVersion = list.metadata?.resourceVersion ?? '0';
         onReplace(list.items ?? []);
       }
+      if (signal?.aborted) return;
       onState('live');
       const started = now();
       let received = 0;
@@ -86,6 +87,7 @@ export async function listAndWatch({ api, path, query = {}, signal, onReplace, o
         parser.push(chunk);
       }
       parser.end();
+      if (signal?.aborted) return;
       // A stream that closes at once without news is a failure in disguise: do not spin on it.
       if (received === 0 && now() - started < 1000) {
         await sleep(backoff, signal);
