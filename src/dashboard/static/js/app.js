@@ -217,7 +217,15 @@ function render() {
   window.scrollTo(0, scrollY);
 }
 
+async function loadUser() {
+  const review = await api.post('/apis/authentication.k8s.io/v1/selfsubjectreviews', { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' }).catch(() => null);
+  app.user = review?.status?.userInfo?.username ?? '';
+  sessionStorage.setItem('navarch.dashboard.user', app.user);
+  scheduleRender();
+}
+
 window.addEventListener('hashchange', () => render());
+if (app.token && !app.user) loadUser();
 // Ages tick even when nothing changes.
 setInterval(() => { if (app.token && !document.hidden) scheduleRender(); }, 5000);
 render();

@@ -36,7 +36,7 @@ export function table(columns, rows, { empty = 'Nothing here yet.', rowClass } =
     h(
       'table',
       null,
-      h('thead', null, h('tr', null, columns.map((c) => h('th', { class: c.class }, c.title)))),
+      h('thead', null, h('tr', null, columns.map((c) => h('th', { class: ['num', 'actions'].includes(c.class) ? c.class : undefined }, c.title)))),
       h('tbody', null, rows.map((row) => h('tr', { class: rowClass?.(row) }, columns.map((c) => h('td', { class: c.class }, c.cell(row)))))),
     ),
   );
