@@ -148,9 +148,14 @@ function main(spec) {
   }
   if (spec.oomKillFile) {
     // Fallback for a kernel that reports kills in memory.oom_control: read it while the cgroup exists.
+    // runc removes the cgroup as the container exits, so the count must be read while it lives:
+    // often at first (a container that allocates at once is killed within milliseconds, possibly
+    // before runc events subscribed), then once a second.
     const readOom = () => { try { const m = /oom_kill (\d+)/.exec(fs.readFileSync(spec.oomKillFile, 'utf8')); if (m && +m[1] > 0) oomKilled = true; } catch {} };
+    let reads = 0;
+    const fast = setInterval(() => { readOom(); if (++reads >= 200) clearInterval(fast); }, 10); fast.unref();
     const t = setInterval(readOom, 1000); t.unref();
-    child.on('exit', readOom);
+    child.on('exit', () => { clearInterval(fast); readOom(); });
   }
 
 
