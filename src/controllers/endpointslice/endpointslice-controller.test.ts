@@ -99,10 +99,10 @@ describe('EndpointSlice controller', () => {
       const slice = slices[0]!;
       assert.equal(slice.addressType, 'IPv4');
       assert.deepEqual(slice.endpoints[0].addresses, ['10.42.0.5']);
-      assert.equal(slice.metadata.labels[managedByLabel], controllerName);
+      assert.equal(slice.metadata.labels![managedByLabel], controllerName);
       assert.deepEqual(slice.ports, [{ name: '', port: 8080, protocol: 'TCP' }]);
-      assert.equal(slice.metadata.ownerReferences[0].uid, svc.metadata.uid);
-      assert.equal(slice.metadata.ownerReferences[0].controller, true);
+      assert.equal(slice.metadata.ownerReferences![0]!.uid, svc.metadata.uid);
+      assert.equal(slice.metadata.ownerReferences![0]!.controller, true);
       assert.equal(slice.endpoints[0].targetRef.name, 'p1');
 
       // Legacy Endpoints: ready (or published) in addresses, the rest in notReadyAddresses; terminating
@@ -145,7 +145,7 @@ describe('EndpointSlice controller', () => {
     assert.equal((byName.get('db-0') as any).nodeName, `node-${ns}`);
     assert.equal((byName.get('db-0') as any).zone, 'zone-a');
     assert.equal((byName.get('db-1') as any).hostname, undefined);
-    assert.equal(slices[0]!.metadata.labels['service.kubernetes.io/headless'], '');
+    assert.equal(slices[0]!.metadata.labels!['service.kubernetes.io/headless'], '');
     const ep = await eventually(() => server.client.resource(endpointsRef).get(ns, 'web'), (e) => e.subsets?.[0]?.addresses?.length === 2, 'endpoints');
     assert.equal(ep.subsets[0].addresses.find((a: any) => a.ip === '10.42.1.1').hostname, 'db-0');
   });
@@ -218,7 +218,7 @@ describe('kubernetes Service', () => {
       assert.deepEqual(ep!.subsets, [{ addresses: [{ ip: '192.0.2.10' }], ports: [{ name: 'https', port: 6443, protocol: 'TCP' }] }]);
       const slice = await eventually(() => server.client.resource(endpointSlicesRef).get('default', 'kubernetes').catch(() => undefined), (v) => !!v, 'slice');
       assert.deepEqual(slice!.endpoints.map((e: any) => e.addresses[0]), ['192.0.2.10']);
-      assert.equal(slice!.metadata.labels[serviceNameLabel], 'kubernetes');
+      assert.equal(slice!.metadata.labels![serviceNameLabel], 'kubernetes');
       // Someone breaks the endpoints: the controller puts them back.
       await server.client.resource(endpointsRef).update({ ...ep!, subsets: [{ addresses: [{ ip: '192.0.2.99' }], ports: [{ name: 'https', port: 1, protocol: 'TCP' }] }] });
       await eventually(() => server.client.resource(endpointsRef).get('default', 'kubernetes'), (e) => e.subsets[0].addresses[0].ip === '192.0.2.10', 'repaired');
