@@ -39,6 +39,16 @@ export class NetnsLab {
     return name;
   }
 
+  /** A portless bridge: a safe place to route test addresses that must go nowhere (this kernel
+   * has no dummy driver). */
+  async addSink(label: string): Promise<string> {
+    const name = `ns${label}${this.suffix}`.slice(0, 15);
+    await sh('ip', ['link', 'add', name, 'type', 'bridge']);
+    this.links.push(name);
+    await sh('ip', ['link', 'set', name, 'up']);
+    return name;
+  }
+
   /** Plugs a namespace into a bridge with a veth pair and gives it an address and default route. */
   async attach(ns: string, bridge: string, cidr: string, gateway: string, index: number): Promise<string> {
     const host = `nv${index}${this.suffix}`.slice(0, 15);
