@@ -25,7 +25,7 @@ export interface ProxyRulesInput {
   masqueradeAll?: boolean;
   /** Chain name prefix; 'NAVARCH' by default. At most 7 characters so hashes keep 16 characters. */
   chainPrefix?: string;
-  /** The fwmark bit that asks for masquerade. kube-proxy uses 0x4000; we stay off it. */
+  /** The fwmark bit that asks for masquerade. kube-proxy uses 0x4000 and the portmap plugin 0x2000; we stay off both. */
   masqueradeBit?: number;
 }
 
@@ -94,7 +94,7 @@ function isIPv4(ip: string | undefined): ip is string {
 export function computeIptablesRules(input: ProxyRulesInput): ProxyRules {
   const prefix = input.chainPrefix ?? defaultChainPrefix;
   const c = chainNames(prefix);
-  const bit = `0x${(input.masqueradeBit ?? 0x2000).toString(16)}`;
+  const bit = `0x${(input.masqueradeBit ?? 0x1000).toString(16)}`;
   const mark = `${bit}/${bit}`;
 
   const filterRules: string[] = [];
