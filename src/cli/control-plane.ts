@@ -12,6 +12,7 @@ import type { Transport } from '../client/transport.js';
 import { runLeaderElection } from '../client/leader-election.js';
 import { createCertificatesController } from '../controllers/certificates/certificates-controller.js';
 import { startControllers } from '../controllers/index.js';
+import { createScheduler } from '../scheduler/scheduler.js';
 import { log } from '../util/log.js';
 
 /** Controllers act as their own service accounts in kube-system, bound to system:controller:<name> roles. */
@@ -45,6 +46,12 @@ export function startControlPlane(options: ControlPlaneOptions, signal: AbortSig
         const running = startControllers({ transport, transportFor: (name) => transportFor(controllerUser(name)), caPem: options.ca.certPem, signal: s, disabled: [...options.disabled] });
         await running.done;
       },
+    },
+    {
+      name: 'scheduler',
+      lease: 'kube-scheduler',
+      user: { username: 'system:kube-scheduler', groups: ['system:authenticated'] },
+      start: (transport: Transport, s: AbortSignal) => createScheduler({ client: createClient(transport) }).start(s),
     },
     ...(options.components ?? []),
   ].filter((c) => !options.disabled.has(c.name));
