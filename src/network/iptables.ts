@@ -21,8 +21,10 @@ export interface IptablesRuleSet {
 }
 
 export interface IptablesApplierOptions {
-  /** Every chain we own starts with `${chainPrefix}-`; used to find leftovers from a previous run. */
-  chainPrefix: string;
+  /** Which chains are ours; used to find leftovers from a previous run. Components sharing a
+   * prefix (the proxy's NAVARCH-SVC-…, the policy enforcer's NAVARCH-NWPLCY-…) must not claim
+   * each other's chains. */
+  ownsChain: (chain: string) => boolean;
   run?: CommandRunner;
   iptablesRestore?: string;
   iptables?: string;
@@ -116,7 +118,7 @@ export class IptablesApplier {
       if (r.code === 0) {
         for (const line of r.stdout.split('\n')) {
           const m = /^:(\S+)/.exec(line);
-          if (m && m[1]!.startsWith(`${this.options.chainPrefix}-`)) set.add(m[1]!);
+          if (m && this.options.ownsChain(m[1]!)) set.add(m[1]!);
         }
       }
       out[table] = set;

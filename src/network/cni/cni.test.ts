@@ -42,7 +42,7 @@ describe('CNI client with the standard plugins', { skip: !isRoot }, () => {
     const file = await writeDefaultConfList(path.join(dir, 'net.d'), { podCIDR, bridge });
     const loaded = await loadConfList(file);
     assert.deepEqual(loaded.plugins.map((p) => p.type), ['bridge', 'portmap']);
-    assert.equal((loaded.plugins[0] as { bridge: string }).bridge, bridge);
+    assert.equal(loaded.plugins[0]!.bridge, bridge);
   });
 
   test('VERSION reports 1.0.0 support', async () => {

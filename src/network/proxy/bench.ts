@@ -6,7 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { runCommand } from '../exec.js';
 import { randomSuffix } from '../testing/netns.js';
 import type { EndpointSlice, Service } from '../types.js';
-import { computeIptablesRules } from './iptables-rules.js';
+import { computeIptablesRules, isProxyChain } from './iptables-rules.js';
 import { IptablesProxier } from './iptables-proxier.js';
 import { IptablesApplier } from '../iptables.js';
 
@@ -51,7 +51,7 @@ export async function benchmarkProxySync(services = 1000, endpointsPerService = 
   const r = await runCommand('iptables-restore', ['-w', '--noflush'], { stdin: rules.text });
   const restoreFloorMs = performance.now() - floorStart;
   if (r.code !== 0) throw new Error(`iptables-restore: ${r.stderr}`);
-  await new IptablesApplier({ chainPrefix: prefix }).cleanup([], ['filter', 'nat']);
+  await new IptablesApplier({ ownsChain: (c) => isProxyChain(c, prefix) }).cleanup([], ['filter', 'nat']);
 
   const proxier = new IptablesProxier({ nodeIPs: ['127.0.0.1'], clusterCIDR: '10.253.0.0/16', chainPrefix: prefix });
   try {

@@ -3,7 +3,7 @@
 import { runCommand, type CommandRunner } from '../exec.js';
 import { IptablesApplier, type SyncOutcome } from '../iptables.js';
 import type { EndpointSlice, Service } from '../types.js';
-import { computeIptablesRules, defaultChainPrefix, proxyHooks, type ProxyRulesInput } from './iptables-rules.js';
+import { computeIptablesRules, defaultChainPrefix, isProxyChain, proxyHooks, type ProxyRulesInput } from './iptables-rules.js';
 
 export interface ProxySnapshot {
   services: Service[];
@@ -21,7 +21,7 @@ export class IptablesProxier {
 
   constructor(private readonly options: IptablesProxierOptions) {
     this.prefix = options.chainPrefix ?? defaultChainPrefix;
-    this.applier = new IptablesApplier({ chainPrefix: this.prefix, run: options.run, now: options.now });
+    this.applier = new IptablesApplier({ ownsChain: (c) => isProxyChain(c, this.prefix), run: options.run, now: options.now });
   }
 
   async sync(snapshot: ProxySnapshot): Promise<SyncOutcome> {

@@ -64,6 +64,13 @@ function hashedChain(prefix: string, kind: 'SVC' | 'SVL' | 'EXT' | 'SEP' | 'FW',
   return head + digest.slice(0, Math.min(16, maxChainLength - head.length));
 }
 
+/** Chains the service proxy owns under this prefix (and no one else's). */
+export function isProxyChain(chain: string, prefix = defaultChainPrefix): boolean {
+  const fixed = Object.values(chainNames(prefix));
+  if (fixed.includes(chain)) return true;
+  return /^-(SVC|SVL|EXT|SEP|FW)-[0-9A-F]+$/.test(chain.slice(prefix.length)) && chain.startsWith(prefix);
+}
+
 /** The hooks this prefix installs into built-in chains (also needed by cleanup without a rule set). */
 export function proxyHooks(prefix = defaultChainPrefix): Hook[] {
   const c = chainNames(prefix);
