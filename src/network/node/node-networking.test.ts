@@ -135,6 +135,19 @@ describe('node networking in network namespaces', { skip: !isRoot }, () => {
     await eventually(routes, (r) => !r.some((x) => x.dst === '10.250.9.0/24'), 'route to node-b removed');
   });
 
+  test('NetworkPolicy: an ingress policy cuts the client off from the selected pod, and deleting it restores access', async () => {
+    assert.deepEqual(await tcpRequestsFrom(ns.client, '10.250.0.11', 8080, 1), ['p1']);
+    const policiesClient = server.client.resource({ group: 'networking.k8s.io', version: 'v1', resource: 'networkpolicies', namespaced: true });
+    await policiesClient.create('default', {
+      metadata: { name: 'friends-only' },
+      spec: { podSelector: { matchLabels: { app: 'echo' } }, policyTypes: ['Ingress'], ingress: [{ from: [{ podSelector: { matchLabels: { role: 'friend' } } }] }] },
+    });
+    await eventually(() => tcpRequestsFrom(ns.client, '10.250.0.11', 8080, 1, 400), (a) => a[0] !== 'p1', 'blocked');
+    await policiesClient.delete('default', 'friends-only');
+    await eventually(() => tcpRequestsFrom(ns.client, '10.250.0.11', 8080, 1, 400), (a) => a[0] === 'p1', 'allowed again');
+    assert.ok(networking.policySyncs() >= 2);
+  });
+
   test('CNI pod network: a pod gets an address from the node podCIDR and is reachable; teardown frees it', async () => {
     const network = createCniPodNetwork({ nodeName: 'node-a', podCidr: () => networking.podCidr(), confDir: join(dir, 'net.d'), stateDir: join(dir, 'cni'), run: inNode, bridge: 'navarch0' });
     const pod = { namespacePath: `/var/run/netns/${ns.p3}`, podName: 'p3', podNamespace: 'default', podUid: 'uid-p3', sandboxId: `sandbox${sfx}` };

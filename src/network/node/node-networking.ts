@@ -3,19 +3,24 @@
 //                     iptables-restore transaction per change burst), rules removed on stop
 //   node routes       Nodes → host-gw routes to other nodes' podCIDRs, the service CIDR to a dummy
 //                     device, unreachable for unowned cluster CIDR space; removed on stop
+//   network policy   NetworkPolicies + Pods + Namespaces → NetworkPolicyEnforcer.sync
 //   pod CIDR          this node's spec.podCIDR (from nodeipam), for the CNI pod network
 import type { Transport } from '../../client/transport.js';
 import { createClient, type ResourceRef } from '../../client/client.js';
 import { dropManagedFields, SharedInformerFactory, stderrLogger, type Logger, type SharedIndexInformer } from '../../client/informer.js';
 import { runCommand, type CommandRunner } from '../exec.js';
 import { IptablesProxier } from '../proxy/iptables-proxier.js';
-import type { EndpointSlice, Node, Service } from '../types.js';
+import { NetworkPolicyEnforcer } from '../netpol/enforcer.js';
+import type { EndpointSlice, Namespace, NetworkPolicy, Node, Pod, Service } from '../types.js';
 import { deleteInterface, desiredRoutes, ensureDummyInterface, NodeRoutes } from './routes.js';
 import { startSyncLoop, type SyncLoop } from './sync-loop.js';
 
 export const servicesRef: ResourceRef = { group: '', version: 'v1', resource: 'services', namespaced: true, kind: 'Service' };
 export const endpointSlicesRef: ResourceRef = { group: 'discovery.k8s.io', version: 'v1', resource: 'endpointslices', namespaced: true, kind: 'EndpointSlice' };
 export const nodesRef: ResourceRef = { group: '', version: 'v1', resource: 'nodes', namespaced: false, kind: 'Node' };
+export const podsRef: ResourceRef = { group: '', version: 'v1', resource: 'pods', namespaced: true, kind: 'Pod' };
+export const namespacesRef: ResourceRef = { group: '', version: 'v1', resource: 'namespaces', namespaced: false, kind: 'Namespace' };
+export const networkPoliciesRef: ResourceRef = { group: 'networking.k8s.io', version: 'v1', resource: 'networkpolicies', namespaced: true, kind: 'NetworkPolicy' };
 
 export interface NodeNetworkingOptions {
   transport: Transport;
@@ -36,6 +41,8 @@ export interface NodeNetworkingOptions {
   /** The dummy device the service CIDR routes to. Default navarch-svc. */
   serviceInterface?: string;
   logger?: Logger;
+  /** Enforce NetworkPolicy (default true). */
+  networkPolicy?: boolean;
   /** Minimum gap between proxy syncs (default 100 ms). */
   minSyncIntervalMs?: number;
 }
@@ -49,6 +56,7 @@ export interface NodeNetworking {
   /** Resolves after the first successful proxy and route syncs (false if stopped before). */
   ready: Promise<boolean>;
   proxySyncs(): number;
+  policySyncs(): number;
   /** Resolves once stopped and everything made has been removed. */
   stopped: Promise<void>;
 }
@@ -69,6 +77,12 @@ export async function startNodeNetworking(options: NodeNetworkingOptions): Promi
   const services = factory.forResource<Service>(servicesRef);
   const endpointSlices = factory.forResource<EndpointSlice>(endpointSlicesRef);
   const nodes = factory.forResource<Node>(nodesRef);
+
+  const enforcePolicy = options.networkPolicy ?? true;
+  const policies = enforcePolicy ? factory.forResource<NetworkPolicy>(networkPoliciesRef) : undefined;
+  const pods = enforcePolicy ? factory.forResource<Pod>(podsRef) : undefined;
+  const namespaces = enforcePolicy ? factory.forResource<Namespace>(namespacesRef) : undefined;
+  const enforcer = enforcePolicy ? new NetworkPolicyEnforcer({ chainPrefix: options.chainPrefix, run, sysctl: sysctlThrough(run) }) : undefined;
 
   const proxier = new IptablesProxier({ nodeIPs: [options.nodeIP], nodeName: options.nodeName, clusterCIDR: clusterCidr, chainPrefix: options.chainPrefix, run });
   const routes = new NodeRoutes({ run });
@@ -95,6 +109,18 @@ export async function startNodeNetworking(options: NodeNetworkingOptions): Promi
     },
   });
 
+  const policyLoop: SyncLoop | undefined = enforcer
+    ? startSyncLoop({
+        name: 'network-policy',
+        logger,
+        signal: loopsStop.signal,
+        minIntervalMs: options.minSyncIntervalMs,
+        sync: async () => {
+          await enforcer.sync({ policies: policies!.getIndexer().list(), pods: pods!.getIndexer().list(), namespaces: namespaces!.getIndexer().list() });
+        },
+      })
+    : undefined;
+
   const podCidrWaiters: { resolve(c: string): void; reject(e: Error): void }[] = [];
   const selfPodCidr = () => {
     const self = nodes.getIndexer().get(options.nodeName);
@@ -113,15 +139,21 @@ export async function startNodeNetworking(options: NodeNetworkingOptions): Promi
   whenSynced(services, kickProxy);
   whenSynced(endpointSlices, kickProxy);
   whenSynced(nodes, onNodes);
+  if (policyLoop) {
+    const kickPolicy = () => policies!.hasSynced() && pods!.hasSynced() && namespaces!.hasSynced() && policyLoop.kick();
+    for (const informer of [policies!, pods!, namespaces!]) whenSynced(informer, kickPolicy);
+  }
   factory.start(informersStop.signal);
 
   const synced = factory.waitForCacheSync(options.signal).then((ok) => {
     if (ok) {
       proxyLoop.kick();
+      policyLoop?.kick();
       onNodes();
     }
     return ok;
   });
+  // NetworkPolicy readiness is not awaited: a node without br_netfilter still serves Services.
   const ready = synced.then(async (ok) => ok && (await proxyLoop.firstSync) && (await routeLoop.firstSync));
 
   const stopped = new Promise<void>((resolve) => {
@@ -129,7 +161,8 @@ export async function startNodeNetworking(options: NodeNetworkingOptions): Promi
       informersStop.abort();
       loopsStop.abort();
       for (const w of podCidrWaiters.splice(0)) w.reject(new Error('node networking stopped'));
-      await Promise.all([proxyLoop.stopped, routeLoop.stopped, factory.shutdown()]);
+      await Promise.all([proxyLoop.stopped, routeLoop.stopped, policyLoop?.stopped, factory.shutdown()]);
+      await enforcer?.cleanup().catch((e) => logger('error', 'network policy cleanup failed', { error: String(e) }));
       await proxier.cleanup().catch((e) => logger('error', 'proxy cleanup failed', { error: String(e) }));
       await routes.cleanup().catch((e) => logger('error', 'route cleanup failed', { error: String(e) }));
       await deleteInterface(run, serviceInterface).catch(() => {});
@@ -151,6 +184,21 @@ export async function startNodeNetworking(options: NodeNetworkingOptions): Promi
     },
     ready,
     proxySyncs: () => proxyLoop.syncCount(),
+    policySyncs: () => policyLoop?.syncCount() ?? 0,
     stopped,
+  };
+}
+
+/** Sysctls read and written with the same runner as every other tool, so they land in the node's own network namespace. */
+function sysctlThrough(run: CommandRunner) {
+  return {
+    read: async (key: string) => {
+      const r = await run('sysctl', ['-n', key.replace(/\//g, '.')]);
+      return r.code === 0 ? r.stdout.trim() : undefined;
+    },
+    write: async (key: string, value: string) => {
+      const r = await run('sysctl', ['-q', '-w', `${key.replace(/\//g, '.')}=${value}`]);
+      if (r.code !== 0) throw new Error(`sysctl ${key}=${value}: ${r.stderr.trim()}`);
+    },
   };
 }
