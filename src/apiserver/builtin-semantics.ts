@@ -2,13 +2,15 @@
 // schemas) into the shape the API server consumes.
 import type { SchemaRegistry } from '../api/schema/index.js';
 import type { KindSemantics } from './registry.js';
+import { printers } from '../api/printers/index.js';
+import { applyDefaults } from '../api/defaults/index.js';
 
 export function builtinSemantics(schemas: SchemaRegistry): KindSemantics {
   return {
-    applyDefaults: () => undefined,
+    applyDefaults: (gk, obj) => applyDefaults(gk, obj),
     validateObject: () => [],
     validateUpdate: () => [],
-    printer: () => undefined,
+    printer: (gk) => printers[gk],
     schema: (group, version, kind) => schemas.getSchema(group, version, kind),
   };
 }

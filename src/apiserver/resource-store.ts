@@ -540,19 +540,19 @@ export class ResourceStore {
     this.handleUnknownFields(resource, incoming, context);
     let updated: KubeObject;
     if (subresource === 'status') {
-      // Only status (and, as in Kubernetes, nothing else) changes through /status.
+      // Through /status only status and annotations change (Kubernetes' status strategies
+      // keep spec, labels, finalizers and owners; controllers record annotations this way).
       updated = deepClone(current);
       updated.status = incoming.status;
       updated.apiVersion = incoming.apiVersion;
+      if (incoming.metadata.annotations !== undefined) updated.metadata.annotations = incoming.metadata.annotations;
+      else delete updated.metadata.annotations;
     } else {
       updated = incoming;
       if (strategy.statusSubresource) updated.status = current.status;
     }
     const meta = updated.metadata;
     const old = current.metadata;
-    if (subresource === 'status') {
-      // Status writers may still touch labels/annotations in Kubernetes? No: metadata is kept.
-    }
     meta.name = old.name;
     meta.uid = old.uid;
     meta.creationTimestamp = old.creationTimestamp;
@@ -573,7 +573,7 @@ export class ResourceStore {
         ]);
       }
     }
-    strategy.prepareForUpdate?.(updated, current);
+    strategy.prepareForUpdate?.(updated, current, subresource);
     this.defaults(resource, updated);
     if (old.generation !== undefined && subresource !== 'status' && specChanged(updated, current)) meta.generation = old.generation + 1;
     const admissionAttributes = { operation: 'UPDATE' as const, resource, subresource, namespace, name: old.name!, object: updated, oldObject: current, user: context.user, dryRun: !!context.dryRun };

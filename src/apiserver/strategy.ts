@@ -15,7 +15,7 @@ export interface Strategy {
   /** Default propagation policy of DELETE. */
   defaultPropagation: 'Background' | 'Orphan' | 'Foreground';
   prepareForCreate?(obj: KubeObject): void;
-  prepareForUpdate?(obj: KubeObject, old: KubeObject): void;
+  prepareForUpdate?(obj: KubeObject, old: KubeObject, subresource: string): void;
   /** Something other than metadata.finalizers still holds the object while it is deleted (a namespace's spec.finalizers). */
   pendingDeletion?(obj: KubeObject): boolean;
   /** Graceful deletion: return the grace period to apply, or 0 to delete now. */
@@ -41,9 +41,9 @@ export function strategyFor(resource: ServedResource): Strategy {
         obj.metadata.labels = { ...(obj.metadata.labels ?? {}), 'kubernetes.io/metadata.name': obj.metadata.name! };
       };
       strategy.pendingDeletion = (obj) => (obj.spec?.finalizers?.length ?? 0) > 0;
-      strategy.prepareForUpdate = (obj, old) => {
+      strategy.prepareForUpdate = (obj, old, subresource) => {
         obj.spec = old.spec; // spec.finalizers only change through /finalize
-        obj.status = old.status;
+        if (subresource !== 'status') obj.status = old.status;
         obj.metadata.labels = { ...(obj.metadata.labels ?? {}), 'kubernetes.io/metadata.name': old.metadata.name! };
       };
       break;
@@ -57,6 +57,26 @@ export function strategyFor(resource: ServedResource): Strategy {
         if (obj.status?.phase === 'Succeeded' || obj.status?.phase === 'Failed') return 0;
         if (requested !== undefined) return requested;
         return obj.spec?.terminationGracePeriodSeconds ?? 30;
+      };
+      break;
+    case 'Job.batch':
+      // Unless the user manages the selector, a Job selects its pods by its own uid.
+      strategy.prepareForCreate = (obj) => {
+        obj.status = {};
+        const spec = (obj.spec ??= {});
+        if (spec.manualSelector === true) return;
+        const uid = obj.metadata.uid!;
+        const name = obj.metadata.name!;
+        spec.selector = { matchLabels: { 'batch.kubernetes.io/controller-uid': uid } };
+        const template = (spec.template ??= {});
+        template.metadata ??= {};
+        template.metadata.labels = {
+          ...(template.metadata.labels ?? {}),
+          'batch.kubernetes.io/controller-uid': uid,
+          'batch.kubernetes.io/job-name': name,
+          'controller-uid': uid,
+          'job-name': name,
+        };
       };
       break;
     case 'PersistentVolume':

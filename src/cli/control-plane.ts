@@ -11,6 +11,7 @@ import { createClient } from '../client/client.js';
 import type { Transport } from '../client/transport.js';
 import { runLeaderElection } from '../client/leader-election.js';
 import { createCertificatesController } from '../controllers/certificates/certificates-controller.js';
+import { startControllers } from '../controllers/index.js';
 import { log } from '../util/log.js';
 
 /** Controllers act as their own service accounts in kube-system, bound to system:controller:<name> roles. */
@@ -35,6 +36,15 @@ export function startControlPlane(options: ControlPlaneOptions, signal: AbortSig
       lease: 'kube-controller-manager',
       user: controllerUser('certificate-controller'),
       start: (transport: Transport, s: AbortSignal) => createCertificatesController({ client: createClient(transport), ca: options.ca }).start(s),
+    },
+    {
+      name: 'controllers',
+      lease: 'kube-controller-manager',
+      user: { username: 'system:kube-controller-manager', groups: ['system:authenticated'] },
+      start: async (transport: Transport, s: AbortSignal) => {
+        const running = startControllers({ transport, transportFor: (name) => transportFor(controllerUser(name)), caPem: options.ca.certPem, signal: s, disabled: [...options.disabled] });
+        await running.done;
+      },
     },
     ...(options.components ?? []),
   ].filter((c) => !options.disabled.has(c.name));

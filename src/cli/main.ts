@@ -13,6 +13,7 @@ Usage:
   navarch down [--data-dir DIR]                stop the cluster started by 'up'
   navarch server [flags]                       run the all-in-one server in the foreground
   navarch kubectl ARGS...                      run kubectl against the local cluster
+  navarch dashboard [--data-dir DIR]           print the dashboard URL and a sign-in token
   navarch version                              print versions
 
 Server flags:
@@ -36,6 +37,8 @@ async function main(argv: string[]): Promise<void> {
       return up(rest);
     case 'down':
       return down(rest);
+    case 'dashboard':
+      return dashboard(rest);
     case 'version':
     case '--version':
       console.log(`navarch ${navarchVersion} (serves Kubernetes API ${kubernetesVersion.gitVersion})`);
@@ -126,6 +129,23 @@ async function down(rest: string[]): Promise<void> {
   }
   const { rmSync } = await import('node:fs');
   rmSync(pidFile, { force: true });
+}
+
+/** Creates (once) an admin service account for the dashboard and prints the URL with a fresh token. */
+async function dashboard(rest: string[]): Promise<void> {
+  const args = parseArgs(rest);
+  const dataDir = flag(args, 'data-dir') ?? defaultDataDir();
+  const kubeconfig = join(dataDir, 'kubeconfig');
+  if (!existsSync(kubeconfig)) {
+    console.error(`no cluster at ${dataDir}: start one with 'navarch up' (or pass --data-dir)`);
+    process.exit(1);
+  }
+  const { fromKubeconfig, loadKubeconfig } = await import('../client/transport.js');
+  const { createClient } = await import('../client/client.js');
+  const { createDashboardToken, dashboardLoginInstructions } = await import('../dashboard/token.js');
+  const client = createClient(fromKubeconfig(kubeconfig, { userAgent: 'navarch-dashboard' }));
+  const token = await createDashboardToken(client);
+  console.log(dashboardLoginInstructions(loadKubeconfig(kubeconfig).server, token));
 }
 
 function isAlive(pid: number): boolean {

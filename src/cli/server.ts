@@ -27,6 +27,8 @@ import type { Store } from '../storage/types.js';
 import { systemClock } from '../util/clock.js';
 import { flag, flagList, type ParsedArgs } from './args.js';
 import { log } from '../util/log.js';
+import { dashboardHandler } from '../dashboard/handler.js';
+import { dashboardRbacObjects } from '../dashboard/rbac.js';
 import { startControlPlane } from './control-plane.js';
 
 export interface ServerConfig {
@@ -127,7 +129,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   const schemas = createSchemaRegistry({ kinds: builtinResources });
   const api = await createApiServer({
     admission: defaultAdmission({ resources: () => apiRef!.resources, registry: () => apiRef!.registry }),
-    nonResource: [(request) => openApiHandler(apiRef!.registry, schemas, () => [])(request)],
+    nonResource: [(request) => openApiHandler(apiRef!.registry, schemas, () => [])(request), ...(config.disable.includes('dashboard') ? [] : [dashboardHandler()])],
     subresources: {
       ...subresourceHandlers({ registry: () => apiRef!.registry, resources: () => apiRef!.resources, now: () => new Date() }),
       '/serviceaccounts/token': tokenRequestHandler({ issuer: () => tokenIssuer, resources: () => apiRef!.resources, registry: () => apiRef!.registry }),
@@ -146,7 +148,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   });
   security = createSecurity({ cache: api.cache, registry: api.registry, caPem: pki.ca.certPem, serviceAccountPublicKeyPem: pki.serviceAccountPublicKeyPem, joinToken: pki.token });
   apiRef = api;
-  await bootstrapClusterObjects(api, [...defaultRbacObjects(), ...clusterInfoObjects(pki.ca.certPem, `https://${hostname()}:${config.port}`, renderKubeconfig)]);
+  await bootstrapClusterObjects(api, [...defaultRbacObjects(), ...dashboardRbacObjects(), ...clusterInfoObjects(pki.ca.certPem, `https://${hostname()}:${config.port}`, renderKubeconfig)]);
   const url = await api.listen(config.port, config.bindAddress);
   const kubeconfigPath = join(config.dataDir, 'kubeconfig');
   await writeKubeconfig(kubeconfigPath, {

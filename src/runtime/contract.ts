@@ -139,6 +139,12 @@ export function runRuntimeContract(name: string, factory: () => Promise<RuntimeH
       session.stdin!.end('ping\n');
       assert.equal(await session.exit, 0);
       await waitFor('exec output', async () => Buffer.concat(chunks).toString() === 'ping\n', 2000);
+      const tty = await rt.exec(id, ['sh', '-c', 'echo to-out; echo to-err >&2; exit 2'], { tty: true });
+      assert.equal(tty.stderr, null, 'a terminal has one output stream');
+      let ttyOut = '';
+      tty.stdout.on('data', (d: Buffer) => { ttyOut += d.toString(); });
+      assert.equal(await tty.exit, 2);
+      await waitFor('tty output', async () => /to-out\r?\n/.test(ttyOut) && /to-err\r?\n/.test(ttyOut), 2000);
       const stats = await rt.containerStats(id);
       assert.ok(stats.memory.workingSetBytes > 0, 'working set is reported');
       assert.ok(stats.cpu.usageCoreNanoSeconds >= 0);
@@ -172,6 +178,24 @@ export function runRuntimeContract(name: string, factory: () => Promise<RuntimeH
       assert.equal(s.state, 'CONTAINER_EXITED');
       assert.equal(s.exitCode, 137);
       assert.ok(took >= 900 && took < 6000, `grace period respected (${took} ms)`);
+      await rt.removePodSandbox(sb);
+    });
+
+    test('attach writes to the container stdin and streams its output; reopenContainerLog follows rotation', async () => {
+      const { id, sb } = await run('cat', { stdin: true });
+      const session = await rt.attach(id, { stdin: true });
+      const chunks: Buffer[] = [];
+      session.stdout.on('data', (d: Buffer) => chunks.push(d));
+      session.stdin!.write('first line\n');
+      await waitFor('echo through attach', async () => Buffer.concat(chunks).toString() === 'first line\n', 5000);
+      const s = await rt.containerStatus(id);
+      await waitFor('first line logged', async () => (await logOf(s)).some((l) => l.content === 'first line'));
+      await fsp.rename(s.logPath, `${s.logPath}.1`);
+      await rt.reopenContainerLog(id);
+      session.stdin!.write('second line\n');
+      await waitFor('second line in the new log', async () => (await logOf(s).catch(() => [])).some((l) => l.content === 'second line'));
+      assert.ok(!(await logOf(s)).some((l) => l.content === 'first line'), 'the new file starts after the rotation');
+      session.close();
       await rt.removePodSandbox(sb);
     });
 

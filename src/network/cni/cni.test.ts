@@ -7,7 +7,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { CniClient, CniError, defaultConfList, fileResultCache, loadConfList, loopbackConfList, podIPFromResult, writeDefaultConfList, type RuntimeConf } from './cni.js';
+import { CniClient, CniError, defaultConfList, fileResultCache, loadConfList, loopbackConfList, podCIDRFromNode, podIPFromResult, writeDefaultConfList, type RuntimeConf } from './cni.js';
 import { NetnsLab, sh } from '../testing/netns.js';
 
 const isRoot = process.getuid?.() === 0;
@@ -43,6 +43,11 @@ describe('CNI client with the standard plugins', { skip: !isRoot }, () => {
     const loaded = await loadConfList(file);
     assert.deepEqual(loaded.plugins.map((p) => p.type), ['bridge', 'portmap']);
     assert.equal(loaded.plugins[0]!.bridge, bridge);
+  });
+
+  test('the pod CIDR comes from the Node object', () => {
+    assert.equal(podCIDRFromNode({ metadata: { name: 'n' }, spec: { podCIDR: '10.244.1.0/24', podCIDRs: ['fd00::/64', '10.244.1.0/24'] } }), '10.244.1.0/24');
+    assert.equal(podCIDRFromNode({ metadata: { name: 'n' } }), undefined);
   });
 
   test('VERSION reports 1.0.0 support', async () => {

@@ -4,6 +4,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { runCommand, type CommandRunner } from '../exec.js';
+import type { Node } from '../types.js';
 
 export interface PluginConf {
   type: string;
@@ -278,4 +279,10 @@ export function podIPFromResult(result: CniResult): string | undefined {
   const sandboxIfaces = new Set((result.interfaces ?? []).map((i, idx) => (i.sandbox ? idx : -1)).filter((i) => i >= 0));
   const ip = (result.ips ?? []).find((c) => c.interface === undefined || sandboxIfaces.has(c.interface)) ?? result.ips?.[0];
   return ip?.address.split('/')[0];
+}
+
+/** The IPv4 pod range the node controller gave this node (spec.podCIDRs wins over spec.podCIDR). */
+export function podCIDRFromNode(node: Node): string | undefined {
+  const all = node.spec?.podCIDRs?.length ? node.spec.podCIDRs : node.spec?.podCIDR ? [node.spec.podCIDR] : [];
+  return all.find((c) => !c.includes(':'));
 }

@@ -1,5 +1,7 @@
 // The CRI ImageService over the local store and the registry client.
 import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
 import type { AuthConfig, FilesystemUsage, Image, ImageService, PullProgress } from '../types.js';
 import { ImageStore } from './store.js';
 import { RegistryClient, type RegistryOptions } from './registry.js';
@@ -28,6 +30,27 @@ export class NodeImageService implements ImageService {
 
   /** `navarch image import` and the <data-dir>/images/ drop folder. */
   importImageArchive(path: string, onProgress?: (p: PullProgress) => void): Promise<string[]> { return this.store.importArchive(path, onProgress); }
+
+  /**
+   * The drop folder: imports every *.tar / *.tar.gz / *.tgz in `dir` not imported before in
+   * its current form (name, size and mtime are remembered in `<dir>/.imported.json`).
+   */
+  async importDirectory(dir: string, onProgress?: (p: PullProgress) => void): Promise<string[]> {
+    const ledgerPath = path.join(dir, '.imported.json');
+    let ledger: Record<string, string> = {};
+    try { ledger = JSON.parse(await fsp.readFile(ledgerPath, 'utf8')); } catch {}
+    const refs: string[] = [];
+    for (const name of (await fsp.readdir(dir).catch(() => [] as string[])).sort()) {
+      if (!/\.(tar|tar\.gz|tgz)$/.test(name)) continue;
+      const st = await fsp.stat(path.join(dir, name));
+      const key = `${st.size}:${st.mtimeMs}`;
+      if (ledger[name] === key) continue;
+      refs.push(...(await this.importImageArchive(path.join(dir, name), onProgress)));
+      ledger[name] = key;
+      await fsp.writeFile(ledgerPath, JSON.stringify(ledger));
+    }
+    return refs;
+  }
 
   async imageFsInfo(): Promise<FilesystemUsage[]> {
     const u = await this.store.usage();

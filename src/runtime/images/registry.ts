@@ -194,7 +194,11 @@ export class RegistryClient {
     let bytesDone = 0;
     let layersDone = 0;
     const report = (status: string) => onProgress?.({ ref: name, bytesDone, bytesTotal, layersDone, layersTotal: manifest.layers.length, status });
-    const onBytes = (n: number) => { bytesDone += n; };
+    let lastReport = 0;
+    const onBytes = (n: number) => {
+      bytesDone += n;
+      if (bytesDone - lastReport >= 1 << 20) { lastReport = bytesDone; report('downloading'); }
+    };
     await this.fetchBlob(endpoint, repo, manifest.config, auth, onBytes);
     report('config fetched');
     for (const layer of manifest.layers) {

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { ImageStore } from './store.js';
+import { NodeImageService } from './image-service.js';
 import { busyboxArchive, makeDockerArchive } from './testing.js';
 import { mountOverlay, copyLayers, unmount } from './layers.js';
 import type { PullProgress } from '../types.js';
@@ -83,4 +84,15 @@ test('whiteouts and opaque directories: overlay and copy fallback agree; shared 
   await store.remove('example.com/other:v1');
   assert.equal(fs.existsSync(store.layerDir(baseDiff)), false);
   assert.deepEqual(await fsp.readdir(path.join(store.root, 'blobs/sha256')), []);
+});
+
+test('the drop folder imports new tarballs once', async () => {
+  const drop = path.join(dir, 'drop');
+  await fsp.mkdir(drop);
+  await fsp.copyFile(await busyboxArchive(), path.join(drop, 'busybox.tar'));
+  await fsp.writeFile(path.join(drop, 'notes.txt'), 'ignored');
+  const svc = new NodeImageService({ root: path.join(dir, 'store4') });
+  assert.deepEqual(await svc.importDirectory(drop), ['docker.io/library/busybox:latest']);
+  assert.deepEqual(await svc.importDirectory(drop), [], 'nothing new the second time');
+  assert.equal((await svc.listImages()).length, 1);
 });

@@ -2,6 +2,7 @@
 // the suite fails with the reason (it never passes silently).
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,7 +18,9 @@ import { busyboxArchive } from '../images/testing.js';
 const execFileP = promisify(execFile);
 const roots: string[] = [];
 const cgroupRoots: string[] = [];
+const runtimes: OciRuntime[] = [];
 after(async () => {
+  for (const r of runtimes) await r.close();
   for (const r of roots) await fsp.rm(r, { recursive: true, force: true });
   for (const c of cgroupRoots) for (const ctrl of await fsp.readdir('/sys/fs/cgroup')) await fsp.rmdir(path.join('/sys/fs/cgroup', ctrl, c)).catch(() => {});
 });
@@ -30,7 +33,7 @@ async function setUp() {
   await images.importArchive(await busyboxArchive());
   const cgroupRoot = `/navarch-test-${path.basename(root)}`;
   cgroupRoots.push(cgroupRoot);
-  const make = () => new OciRuntime({ root: path.join(root, 'state'), images, runtimeStateRoot: path.join(root, 'runc'), cgroupRoot });
+  const make = () => { const r = new OciRuntime({ root: path.join(root, 'state'), images, runtimeStateRoot: path.join(root, 'runc'), cgroupRoot, namespaceDir: path.join(root, 'ns') }); runtimes.push(r); return r; };
   return { root, images, make };
 }
 
@@ -68,9 +71,13 @@ test('oci: memory limit exceeded is reported as OOMKilled (137)', async () => {
 test('oci: the pod network namespace is exposed, isolated, and port-forward reaches into it', async () => {
   const { root, make } = await setUp();
   const rt = make();
-  const sc = { metadata: { name: 'web', uid: 'web-uid', namespace: 'default' }, hostname: 'web-0', logDirectory: path.join(root, 'logs') };
+  const sc = { metadata: { name: 'web', uid: 'web-uid', namespace: 'default' }, hostname: 'web-0', logDirectory: path.join(root, 'logs'),
+    linux: { resources: { memoryLimitInBytes: 256 << 20, cpuPeriod: 100000, cpuQuota: 50000 } } };
   const sb = await rt.runPodSandbox(sc);
   try {
+    const podCgroup = `/navarch-test-${path.basename(root)}/podweb-uid`;
+    assert.equal((await fsp.readFile(`/sys/fs/cgroup/memory${podCgroup}/memory.limit_in_bytes`, 'utf8')).trim(), String(256 << 20), 'pod-level memory limit');
+    assert.equal((await fsp.readFile(`/sys/fs/cgroup/cpu${podCgroup}/cpu.cfs_quota_us`, 'utf8')).trim(), '50000', 'pod-level cpu quota');
     const st = await rt.podSandboxStatus(sb);
     assert.match(st.network!.namespacePath!, /^\/run\/netns\/navarch-/);
     const { stdout } = await execFileP('ip', ['netns', 'exec', path.basename(st.network!.namespacePath!), 'ip', '-o', 'link']);
@@ -159,4 +166,96 @@ test('oci: the busybox image resolves names through DNS (nslookup, wget, nc) ins
     await execFileP('ip', ['netns', 'delete', srv]).catch(() => {});
     await rt.removePodSandbox(sb);
   }
+});
+
+test('oci: createContainer+startContainer overhead against a raw `runc run -d` of the same bundle', async (t) => {
+  const { measureStartOverhead } = await import('./start-overhead.js');
+  const r = await measureStartOverhead(4);
+  t.diagnostic(`navarch create+start median ${r.navarchMedianMs.toFixed(1)} ms (create ${r.createMedianMs.toFixed(1)} ms), raw runc run -d ${r.rawRuncMedianMs.toFixed(1)} ms, ratio ${r.ratio.toFixed(2)}`);
+  // A loose bound: the machine is shared, so this catches regressions like a cold Node boot per start.
+  assert.ok(r.navarchMedianMs < r.rawRuncMedianMs + 500, JSON.stringify(r));
+});
+
+test('oci: crun on this hybrid-cgroup host is refused with advice to use runc', (t) => {
+  if (!fs.existsSync('/sys/fs/cgroup/unified') || !fs.existsSync('/sys/fs/cgroup/memory')) { t.skip('not a hybrid cgroup host'); return; }
+  assert.throws(() => preflight('crun'), /hybrid mode.*runc/);
+});
+
+test('oci: exec with a tty gets a terminal whose size follows resize', async () => {
+  const { root, make } = await setUp();
+  const rt = make();
+  const sc = { metadata: { name: 'tty', uid: 'tty-uid', namespace: 'default' }, logDirectory: path.join(root, 'logs') };
+  const sb = await rt.runPodSandbox(sc);
+  try {
+    const id = await rt.createContainer(sb, { metadata: { name: 'c' }, image: { image: 'busybox' }, logPath: 'c.log', command: ['sleep', '1000'] }, sc);
+    await rt.startContainer(id);
+    const session = await rt.exec(id, ['sh', '-c', 'read line; stty size; [ -t 0 ] && [ -t 1 ] && echo is-a-tty'], { tty: true, stdin: true });
+    assert.equal(session.stderr, null, 'a tty merges stderr');
+    let out = '';
+    session.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+    await new Promise((r) => setTimeout(r, 300));
+    session.resize(99, 33);
+    await new Promise((r) => setTimeout(r, 100));
+    session.stdin!.write('go\n');
+    assert.equal(await session.exit, 0, out);
+    assert.match(out, /33 99/);
+    assert.match(out, /is-a-tty/);
+    const failing = await rt.exec(id, ['sh', '-c', 'exit 3'], { tty: true });
+    failing.stdout.resume();
+    assert.equal(await failing.exit, 3, 'the exit code comes back from a tty exec');
+  } finally { await rt.removePodSandbox(sb); }
+});
+
+test('oci: a tty container gets a terminal, takes stdin through attach and reports its exit code', async () => {
+  const { root, make } = await setUp();
+  const rt = make();
+  const sc = { metadata: { name: 'tty-ctr', uid: 'tty-ctr-uid', namespace: 'default' }, logDirectory: path.join(root, 'logs') };
+  const sb = await rt.runPodSandbox(sc);
+  try {
+    const id = await rt.createContainer(sb, {
+      metadata: { name: 'shell' }, image: { image: 'busybox' }, logPath: 'shell.log', tty: true, stdin: true,
+      command: ['sh', '-c', '[ -t 0 ] && [ -t 1 ] && echo "is-tty $TERM"; read x; echo "got $x"; exit 4'],
+    }, sc);
+    await rt.startContainer(id);
+    const session = await rt.attach(id, { stdin: true });
+    let out = '';
+    session.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+    const logPath = (await rt.containerStatus(id)).logPath;
+    await waitFor('the shell to be ready', async () => (await fsp.readFile(logPath, 'utf8').catch(() => '')).includes('is-tty xterm'), 5000);
+    session.stdin!.write('hello\n');
+    const s = await waitFor('exit', async () => { const st = await rt.containerStatus(id); return st.state === 'CONTAINER_EXITED' && st; }, 10_000);
+    const log = await fsp.readFile(s.logPath, 'utf8');
+    assert.equal(s.exitCode, 4, log);
+    assert.match(log, /stdout F is-tty xterm/);
+    assert.match(log, /stdout F got hello/);
+    assert.match(out, /got hello/, 'attach streams the terminal output');
+    session.close();
+  } finally { await rt.removePodSandbox(sb); }
+});
+
+test('oci: containers of a pod share its IPC namespace, other pods do not', async () => {
+  const { root, make } = await setUp();
+  const rt = make();
+  const sandboxes: string[] = [];
+  try {
+    const ipcOf = async (pod: string, containers: number) => {
+      const sc = { metadata: { name: pod, uid: `${pod}-uid`, namespace: 'default' }, logDirectory: path.join(root, 'logs') };
+      const sb = await rt.runPodSandbox(sc);
+      sandboxes.push(sb);
+      const out: string[] = [];
+      for (let i = 0; i < containers; i++) {
+        const id = await rt.createContainer(sb, { metadata: { name: `c${i}` }, image: { image: 'busybox' }, logPath: `${pod}-${i}.log`, command: ['sleep', '1000'] }, sc);
+        await rt.startContainer(id);
+        out.push((await rt.execSync(id, ['readlink', '/proc/self/ns/ipc'], 5)).stdout.toString().trim());
+      }
+      return out;
+    };
+    const [a1, a2] = await ipcOf('ipc-a', 2);
+    const [b1] = await ipcOf('ipc-b', 1);
+    assert.match(a1, /^ipc:\[\d+\]$/);
+    assert.equal(a1, a2);
+    assert.notEqual(a1, b1);
+    assert.notEqual(a1, fs.readlinkSync('/proc/self/ns/ipc'));
+  } finally { for (const sb of sandboxes) await rt.removePodSandbox(sb); }
+  assert.deepEqual(await fsp.readdir(path.join(root, 'ns')), [], 'pinned namespaces released');
 });

@@ -11,7 +11,7 @@ import { execFile, execFileSync, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 import { Duplex } from 'node:stream';
 import { RuntimeError, type VersionResponse, type ContainerState } from '../types.js';
-import { ShimRuntime, type ContainerRecord, type SandboxRecord, type HostCommand, type ShimRuntimeOptions } from '../shim/shim-runtime.js';
+import { ShimRuntime, shellQuote, type ContainerRecord, type SandboxRecord, type HostCommand, type ShimRuntimeOptions } from '../shim/shim-runtime.js';
 import type { ShimSpec, ShimState } from '../shim/shim-client.js';
 import type { ImageStore } from '../images/store.js';
 import { mountOverlay, copyLayers, unmount } from '../images/layers.js';
@@ -31,6 +31,8 @@ export interface OciRuntimeOptions extends ShimRuntimeOptions {
   cgroupFs?: string;
   /** A statically linked busybox on the host, used for port-forward inside the pod netns. */
   hostBusybox?: string;
+  /** Where pinned pod namespaces other than the netns (IPC) are bind-mounted. */
+  namespaceDir?: string;
   /** Force the copy rootfs (no overlayfs). */
   rootfsMode?: 'overlay' | 'copy';
 }
@@ -44,6 +46,18 @@ export function preflight(runtimeBinary = 'runc', cgroupFs = '/sys/fs/cgroup'): 
   }
 }
 
+/** Child subreaper that runs `runc run -d` and exits with the status of the container's init. */
+const ttyReaper = [
+  'syscall(157, 36, 1, 0, 0, 0) == 0 or die "prctl(PR_SET_CHILD_SUBREAPER): $!\\n";',
+  'my $pidfile = shift @ARGV;',
+  'my $runc = fork() // die "fork: $!\\n";',
+  'if (!$runc) { exec(@ARGV) or die "exec: $!\\n"; }',
+  'waitpid($runc, 0); exit((($? >> 8) || 1)) if $? != 0;',
+  'open(my $f, "<", $pidfile) or die "pid file: $!\\n"; my $pid = <$f>; close($f); chomp($pid);',
+  'while ((my $w = waitpid(-1, 0)) > 0) { if ($w == $pid) { my $s = $?; exit(($s & 127) ? 128 + ($s & 127) : ($s >> 8)); } }',
+  'exit(255);',
+].join(' ');
+
 const crunHybridMessage = 'crun does not support cgroups in hybrid mode (v1 controllers with a v2 "unified" mount), which this host uses: run with --container-runtime=runc instead';
 
 export class OciRuntime extends ShimRuntime {
@@ -54,6 +68,7 @@ export class OciRuntime extends ShimRuntime {
   private readonly cgroupFs: string;
   private readonly hostBusybox: string;
   private readonly rootfsMode?: 'overlay' | 'copy';
+  private readonly namespaceDir: string;
 
   constructor(opts: OciRuntimeOptions) {
     super(opts);
@@ -64,6 +79,7 @@ export class OciRuntime extends ShimRuntime {
     this.cgroupFs = opts.cgroupFs ?? '/sys/fs/cgroup';
     this.hostBusybox = opts.hostBusybox ?? '/bin/busybox';
     this.rootfsMode = opts.rootfsMode;
+    this.namespaceDir = opts.namespaceDir ?? '/run/navarch/ns';
     preflight(this.binary, this.cgroupFs);
   }
 
@@ -99,6 +115,33 @@ export class OciRuntime extends ShimRuntime {
       await execFileP('ip', ['-n', name, 'link', 'set', 'lo', 'up']);
     }
     rec.extra = { cgroupParent: this.podCgroup(rec) };
+    if (cfg.linux?.securityContext?.namespaceOptions?.ipc !== 'NODE') {
+      // Containers of a pod share IPC (SysV, POSIX mqueues): a namespace pinned by bind mount,
+      // like the netns, so no process has to hold it.
+      await fsp.mkdir(this.namespaceDir, { recursive: true });
+      const ipc = path.join(this.namespaceDir, `${rec.id.slice(0, 16)}-ipc`);
+      await fsp.writeFile(ipc, '');
+      await execFileP('unshare', [`--ipc=${ipc}`, 'true']);
+      rec.extra.ipcNamespacePath = ipc;
+    }
+    await this.applyPodResources(rec);
+  }
+
+  /** Pod-level limits (the sum the kubelet computes) on the pod cgroup all containers nest in. */
+  private async applyPodResources(rec: SandboxRecord): Promise<void> {
+    const r = rec.config.linux?.resources;
+    if (!r) return;
+    const parent = rec.extra!.cgroupParent as string;
+    const set = async (ctrl: string, file: string, value: number | undefined) => {
+      if (value === undefined || value <= 0) return;
+      const dir = path.join(this.cgroupFs, ctrl, parent);
+      await fsp.mkdir(dir, { recursive: true });
+      await fsp.writeFile(path.join(dir, file), String(value));
+    };
+    await set('memory', 'memory.limit_in_bytes', r.memoryLimitInBytes);
+    await set('cpu', 'cpu.shares', r.cpuShares);
+    await set('cpu', 'cpu.cfs_period_us', r.cpuPeriod);
+    await set('cpu', 'cpu.cfs_quota_us', r.cpuQuota);
   }
 
   protected async tearDownSandbox(rec: SandboxRecord): Promise<void> {
@@ -107,6 +150,8 @@ export class OciRuntime extends ShimRuntime {
         await unmount(rec.netnsPath!); await fsp.rm(rec.netnsPath!, { force: true });
       });
     }
+    const ipc = rec.extra?.ipcNamespacePath as string | undefined;
+    if (ipc && fs.existsSync(ipc)) { await unmount(ipc).catch(() => {}); await fsp.rm(ipc, { force: true }); }
     const parent = (rec.extra?.cgroupParent as string | undefined) ?? this.podCgroup(rec);
     for (const ctrl of ['cpu', 'cpuacct', 'memory', 'pids', 'cpuset', 'blkio', 'devices', 'freezer', 'systemd', 'unified']) {
       await fsp.rmdir(path.join(this.cgroupFs, ctrl, parent)).catch(() => {});
@@ -147,6 +192,7 @@ export class OciRuntime extends ShimRuntime {
     rec.extra.cgroupsPath = cgroupsPath;
     const spec = generateSpec({
       containerId: rec.id, config: rec.config, sandbox: sandbox.config, image: image.image.spec ?? {}, netnsPath: sandbox.netnsPath, cgroupsPath,
+      ipcNamespacePath: sandbox.extra?.ipcNamespacePath as string | undefined,
       etcFiles: { hosts: path.join(sdir, 'hosts'), resolvConf: path.join(sdir, 'resolv.conf'), hostname: path.join(sdir, 'hostname') },
       resolveUser: (name) => this.readPasswd(rootfs, name),
       maxOpenFiles: hostMaxOpenFiles(await fsp.readFile('/proc/self/limits', 'utf8').catch(() => '')),
@@ -156,15 +202,25 @@ export class OciRuntime extends ShimRuntime {
 
   protected shimSpec(rec: ContainerRecord, _sandbox: SandboxRecord, stateDir: string): ShimSpec {
     const hasMemoryLimit = (rec.config.linux?.resources?.memoryLimitInBytes ?? 0) > 0;
+    const pidFile = path.join(stateDir, 'container.pid');
+    let argv = this.runtimeArgs('run', '--bundle', rec.extra!.bundle, '--pid-file', pidFile, rec.id);
+    if (rec.config.tty) {
+      // A terminal container: `script` provides a pty; runc run -d hands it to the container
+      // as its stdio; Perl (present wherever dpkg is) becomes a child subreaper, so the
+      // container's init is re-parented to it and its exit status still reaches the shim.
+      argv = ['script', '-qfec', [
+        'perl', '-e', ttyReaper, pidFile, ...this.runtimeArgs('run', '-d', '--bundle', rec.extra!.bundle, '--pid-file', pidFile, rec.id),
+      ].map(shellQuote).join(' '), '/dev/null'];
+    }
     return {
-      argv: this.runtimeArgs('run', '--bundle', rec.extra!.bundle, '--pid-file', path.join(stateDir, 'container.pid'), rec.id),
+      argv,
       env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' },
       cwd: rec.extra!.bundle,
       logPath: rec.logPath,
       stdin: rec.config.stdin,
       stdinOnce: rec.config.stdinOnce,
       stateDir,
-      pidFile: path.join(stateDir, 'container.pid'),
+      pidFile,
       oomEventsArgv: hasMemoryLimit ? this.runtimeArgs('events', rec.id) : undefined,
       oomKillFile: hasMemoryLimit ? path.join(this.cgroupFs, 'memory', rec.extra!.cgroupsPath, 'memory.oom_control') : undefined,
     };
@@ -198,9 +254,24 @@ export class OciRuntime extends ShimRuntime {
     return super.refineLostContainer(rec, state);
   }
 
-  protected execCommand(rec: ContainerRecord, cmd: string[]): HostCommand {
+  protected execCommand(rec: ContainerRecord, cmd: string[], state: ShimState, tty = false): HostCommand {
+    const env = { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' };
     // runc exec starts from the bundle's process spec: same user, env, cwd, capabilities.
-    return { argv: this.runtimeArgs('exec', rec.id, ...cmd), env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' } };
+    if (!tty) return { argv: this.runtimeArgs('exec', rec.id, ...cmd), env };
+    // A terminal: runc copies stdio through pipes unless detached, and its own tty mode hands
+    // the pty over a console socket as SCM_RIGHTS, which Node cannot receive. So the process
+    // is exec'd detached onto the host pty (from `script`), this wrapper waits for it (it is
+    // reparented inside the container, so it can end as a zombie) and the exit code comes
+    // back through a file in the container's /dev tmpfs. Needs /bin/sh in the image.
+    const tag = `.navarch-exec-${Math.random().toString(36).slice(2)}`;
+    const wrapper = [
+      'pidfile=$(mktemp); rt="$1"; shift; root="$1"; shift; id="$1"; shift; initpid="$1"; shift; tag="$1"; shift',
+      '"$rt" --root "$root" exec -d --pid-file "$pidfile" "$id" /bin/sh -c \'"$@"; echo $? > /dev/\'"$tag" sh "$@" || exit 126',
+      'pid=$(cat "$pidfile"); rm -f "$pidfile"',
+      'while [ -e /proc/$pid ] && ! grep -q "^[0-9]* (.*) Z" /proc/$pid/stat 2>/dev/null; do sleep 0.05; done',
+      'f=/proc/$initpid/root/dev/$tag; code=$(cat "$f" 2>/dev/null || echo 0); rm -f "$f"; exit $code',
+    ].join('\n');
+    return { argv: ['sh', '-c', wrapper, 'navarch-exec', this.binary, this.stateRoot, rec.id, String(state.started!.pid), tag, ...cmd], env };
   }
 
   protected async sampleUsage(rec: ContainerRecord): Promise<{ cpuNanoSeconds: number; workingSetBytes: number; usageBytes: number }> {

@@ -28,6 +28,8 @@ export interface SpecInput {
   /** Bind-mounted network namespace; undefined = the host's network. */
   netnsPath?: string;
   cgroupsPath: string;
+  /** The pod's pinned IPC namespace, shared by its containers. */
+  ipcNamespacePath?: string;
   /** Files the runtime generated for the pod (used unless the kubelet mounts its own). */
   etcFiles: { hosts?: string; resolvConf?: string; hostname?: string };
   /** The RLIMIT_NOFILE to give (containerd: 1048576, capped here by the host's hard limit). */
@@ -77,6 +79,7 @@ export function generateSpec(input: SpecInput): Record<string, any> {
   env.set('PATH', '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin');
   for (const e of image.Env ?? []) { const i = e.indexOf('='); if (i > 0) env.set(e.slice(0, i), e.slice(i + 1)); }
   if (sandbox.hostname) env.set('HOSTNAME', sandbox.hostname);
+  if (config.tty && !env.has('TERM')) env.set('TERM', 'xterm');
   for (const kv of config.envs ?? []) env.set(kv.key, kv.value);
 
   let uid = 0; let gid = 0;
@@ -112,6 +115,7 @@ export function generateSpec(input: SpecInput): Record<string, any> {
   if (nsOpts.network !== 'NODE' && input.netnsPath) namespaces.push({ type: 'network', path: input.netnsPath });
   if (nsOpts.pid === 'NODE') namespaces.splice(0, 1);
   if (nsOpts.ipc === 'NODE') namespaces.splice(namespaces.findIndex((n) => n.type === 'ipc'), 1);
+  else if (input.ipcNamespacePath) namespaces.find((n) => n.type === 'ipc')!.path = input.ipcNamespacePath;
 
   const res = config.linux?.resources ?? {};
   const resources: Record<string, any> = {

@@ -106,9 +106,12 @@ export async function waitForShim(stateDir: string, timeoutMs: number, until: (s
   } finally { watcher?.close(); }
 }
 
-export function reopenLog(stateDir: string): void {
+/** Asks the shim to reopen its log; resolves once the file exists again (the shim's ack). */
+export async function reopenLog(stateDir: string, logPath: string): Promise<void> {
   const s = readShimState(stateDir);
-  if (s.shimPid && s.shimAlive) process.kill(s.shimPid, 'SIGHUP');
+  if (!s.shimPid || !s.shimAlive) return;
+  process.kill(s.shimPid, 'SIGHUP');
+  for (let i = 0; i < 200 && !fs.existsSync(logPath); i++) await new Promise((r) => setTimeout(r, 5));
 }
 
 /** Attach to the shim's socket: frames 1=stdout, 2=stderr, 3=exit code. */
@@ -140,4 +143,83 @@ export function attachToShim(stateDir: string, withStdin: boolean): Promise<Stre
       resolve({ stdin, stdout, stderr, exit, resize() {}, close() { sock.destroy(); } });
     });
   });
+}
+
+/**
+ * Starts shims, keeping one pre-started "standby" shim ready so a container start does not
+ * wait for Node to boot (~60 ms of the ~100 ms otherwise). Standbys expire on their own if
+ * the agent goes away; a new launcher over the same directory ends the ones left behind.
+ */
+export class ShimLauncher {
+  private standbyPid: number | undefined;
+  private warming: Promise<void> | undefined;
+  private closed = false;
+
+  constructor(private readonly shimPath: string, private readonly standbyDir: string, private readonly prewarm = true) {
+    fs.mkdirSync(standbyDir, { recursive: true });
+    for (const f of fs.readdirSync(standbyDir)) {
+      const pid = parseInt(f, 10);
+      if (pid > 0 && /\.(ready|claimed)$/.test(f) && isOurShim(pid, shimPath)) { try { process.kill(pid, 'SIGTERM'); } catch {} }
+      fs.rmSync(path.join(standbyDir, f), { force: true });
+    }
+    if (prewarm) this.warm();
+  }
+
+  private warm(): void {
+    if (this.closed || this.warming) return;
+    const child = spawn(process.execPath, [this.shimPath, '--standby', this.standbyDir], { detached: true, stdio: 'ignore', cwd: this.standbyDir });
+    child.on('error', () => {});
+    child.unref();
+    const pid = child.pid;
+    this.warming = (async () => {
+      if (!pid) return;
+      const ready = path.join(this.standbyDir, `${pid}.ready`);
+      for (let i = 0; i < 400 && !fs.existsSync(ready); i++) await new Promise((r) => setTimeout(r, 5));
+      if (fs.existsSync(ready)) this.standbyPid = pid;
+    })().finally(() => { this.warming = undefined; });
+  }
+
+  async launch(spec: ShimSpec): Promise<void> {
+    await fsp.mkdir(spec.stateDir, { recursive: true });
+    const attachSocket = attachSocketPath(spec.stateDir);
+    await fsp.mkdir(path.dirname(attachSocket), { recursive: true, mode: 0o700 });
+    const full = { ...spec, attachSocket };
+    await fsp.writeFile(path.join(spec.stateDir, 'shim.json'), JSON.stringify(full));
+    const pid = this.standbyPid;
+    this.standbyPid = undefined;
+    if (pid && this.claim(pid, full)) { this.warm(); return; }
+    await startShim(this.shimPath, spec);
+    if (this.prewarm) this.warm();
+  }
+
+  private claim(pid: number, spec: ShimSpec): boolean {
+    const base = path.join(this.standbyDir, String(pid));
+    try { fs.renameSync(`${base}.ready`, `${base}.claimed`); } catch { return false; }
+    try {
+      fs.writeFileSync(`${base}.json`, JSON.stringify(spec));
+      process.kill(pid, 'SIGUSR2');
+      return true;
+    } catch {
+      fs.rmSync(`${base}.json`, { force: true });
+      fs.rmSync(`${base}.claimed`, { force: true });
+      return false;
+    }
+  }
+
+  /** Ends the standby shim (running containers' shims are untouched). */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.warming;
+    const pid = this.standbyPid;
+    this.standbyPid = undefined;
+    if (pid) {
+      const base = path.join(this.standbyDir, String(pid));
+      try { fs.renameSync(`${base}.ready`, `${base}.claimed`); process.kill(pid, 'SIGTERM'); } catch {}
+      fs.rmSync(`${base}.claimed`, { force: true });
+    }
+  }
+}
+
+function isOurShim(pid: number, shimPath: string): boolean {
+  try { return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(shimPath); } catch { return false; }
 }

@@ -15,7 +15,7 @@ import {
   type ExecSyncResult, type ExecOptions, type StreamSession, type ContainerStats, type ContainerStatsFilter,
   type VersionResponse, type PodSandboxState,
 } from '../types.js';
-import { installShim, startShim, readShimState, waitForShim, attachToShim, reopenLog, type ShimSpec, type ShimState } from './shim-client.js';
+import { installShim, ShimLauncher, readShimState, waitForShim, attachToShim, reopenLog, type ShimSpec, type ShimState } from './shim-client.js';
 
 export interface SandboxRecord {
   id: string;
@@ -43,6 +43,8 @@ export interface ShimRuntimeOptions {
   root: string;
   newId?: () => string;
   now?: () => number;
+  /** Keep one shim started ahead of need (default true); see ShimLauncher. */
+  prewarmShim?: boolean;
 }
 
 /** A command to run next to a container (exec): argv on the host plus its environment. */
@@ -55,6 +57,7 @@ export abstract class ShimRuntime implements RuntimeService {
   protected readonly shimPath: string;
   protected readonly sandboxes = new Map<string, SandboxRecord>();
   protected readonly containers = new Map<string, ContainerRecord>();
+  private readonly launcher: ShimLauncher;
   /** Last cpu sample per container, to turn cumulative usage into nanocores. */
   private readonly lastCpu = new Map<string, { t: number; usage: number }>();
 
@@ -65,6 +68,7 @@ export abstract class ShimRuntime implements RuntimeService {
     fs.mkdirSync(path.join(this.root, 'sandboxes'), { recursive: true });
     fs.mkdirSync(path.join(this.root, 'containers'), { recursive: true });
     this.shimPath = installShim(this.root);
+    this.launcher = new ShimLauncher(this.shimPath, path.join(this.root, 'standby'), opts.prewarmShim ?? true);
     this.loadFromDisk();
   }
 
@@ -77,13 +81,17 @@ export abstract class ShimRuntime implements RuntimeService {
   protected abstract signalContainer(rec: ContainerRecord, signal: 'SIGTERM' | 'SIGKILL', state: ShimState): Promise<void>;
   /** Frees rootfs/bundle/cgroup after the container exited; idempotent. */
   protected abstract cleanupContainer(rec: ContainerRecord): Promise<void>;
-  protected abstract execCommand(rec: ContainerRecord, cmd: string[], state: ShimState): HostCommand;
+  /** With `tty`, the command will run on a host pseudo-terminal (see spawnSession). */
+  protected abstract execCommand(rec: ContainerRecord, cmd: string[], state: ShimState, tty?: boolean): HostCommand;
   protected abstract sampleUsage(rec: ContainerRecord, state: ShimState): Promise<{ cpuNanoSeconds: number; workingSetBytes: number; usageBytes: number }>;
   abstract portForward(podSandboxId: string, port: number): Promise<Duplex>;
   /** Lets a subclass refine a state the files cannot settle (shim gone, no exit file). */
   protected refineLostContainer(_rec: ContainerRecord, _state: ShimState): { state: ContainerState; reason: string; message: string } {
     return { state: 'CONTAINER_UNKNOWN', reason: 'Unknown', message: 'the container supervisor (shim) is gone and left no exit status' };
   }
+
+  /** Releases the agent-side resources (the standby shim); containers keep running. */
+  async close(): Promise<void> { await this.launcher.close(); }
 
   protected sandboxDir(id: string): string { return path.join(this.root, 'sandboxes', id); }
   protected containerDir(id: string): string { return path.join(this.root, 'containers', id); }
@@ -156,6 +164,8 @@ export abstract class ShimRuntime implements RuntimeService {
     if (!rec) return;
     await this.stopPodSandbox(podSandboxId);
     for (const c of [...this.containers.values()]) if (c.podSandboxId === podSandboxId) await this.removeContainer(c.id);
+    // Again: some resources (the pod cgroup) can only go once the containers' are gone.
+    await this.tearDownSandbox(rec);
     this.sandboxes.delete(podSandboxId);
     await fsp.rm(this.sandboxDir(podSandboxId), { recursive: true, force: true });
   }
@@ -211,7 +221,7 @@ export abstract class ShimRuntime implements RuntimeService {
     const sandbox = this.sandbox(rec.podSandboxId);
     const stateDir = this.stateDir(containerId);
     if (fs.existsSync(path.join(stateDir, 'shim.json'))) throw new RuntimeError('FailedPrecondition', `container "${containerId}" was already started`);
-    await startShim(this.shimPath, this.shimSpec(rec, sandbox, stateDir));
+    await this.launcher.launch(this.shimSpec(rec, sandbox, stateDir));
     const s = await waitForShim(stateDir, 30_000, (st) => !!st.started || !!st.exit);
     if (s.exit?.failedToStart || (!s.started && !s.exit)) {
       const tail = await this.logTail(rec.logPath);
@@ -331,7 +341,7 @@ export abstract class ShimRuntime implements RuntimeService {
 
   async exec(containerId: string, cmd: string[], options: ExecOptions = {}): Promise<StreamSession> {
     const { rec, shim } = this.runningState(containerId);
-    const hc = this.execCommand(rec, cmd, shim);
+    const hc = this.execCommand(rec, cmd, shim, !!options.tty);
     return spawnSession(hc, options);
   }
 
@@ -341,8 +351,8 @@ export abstract class ShimRuntime implements RuntimeService {
   }
 
   async reopenContainerLog(containerId: string): Promise<void> {
-    this.runningState(containerId);
-    reopenLog(this.stateDir(containerId));
+    const { rec } = this.runningState(containerId);
+    await reopenLog(this.stateDir(containerId), rec.logPath);
   }
 
   async containerStats(containerId: string): Promise<ContainerStats> {

@@ -1,0 +1,2 @@
+// Kubernetes' defaulting for built-in kinds.
+export { applyDefaults, defaultPodSpec } from './defaults.js';
