@@ -10,6 +10,7 @@ import { createClient, type ResourceRef } from '../../client/client.js';
 import { dropManagedFields, SharedInformerFactory, stderrLogger, type Logger, type SharedIndexInformer } from '../../client/informer.js';
 import { runCommand, type CommandRunner } from '../exec.js';
 import { IptablesProxier } from '../proxy/iptables-proxier.js';
+import { UserspaceProxier } from '../proxy/userspace.js';
 import { NetworkPolicyEnforcer } from '../netpol/enforcer.js';
 import type { EndpointSlice, Namespace, NetworkPolicy, Node, Pod, Service } from '../types.js';
 import { deleteInterface, desiredRoutes, ensureDummyInterface, NodeRoutes } from './routes.js';
@@ -62,10 +63,6 @@ export interface NodeNetworking {
 }
 
 export async function startNodeNetworking(options: NodeNetworkingOptions): Promise<NodeNetworking> {
-  if (options.mode !== 'iptables') {
-    // The userspace proxier is not part of network/proxy yet; refuse instead of pretending.
-    throw new Error(`service proxy mode "${options.mode}" is not available; use iptables`);
-  }
   const run = options.run ?? runCommand;
   const logger = options.logger ?? stderrLogger;
   const clusterCidr = options.clusterCidr ?? '10.42.0.0/16';
@@ -84,7 +81,13 @@ export async function startNodeNetworking(options: NodeNetworkingOptions): Promi
   const namespaces = enforcePolicy ? factory.forResource<Namespace>(namespacesRef) : undefined;
   const enforcer = enforcePolicy ? new NetworkPolicyEnforcer({ chainPrefix: options.chainPrefix, run, sysctl: sysctlThrough(run) }) : undefined;
 
-  const proxier = new IptablesProxier({ nodeIPs: [options.nodeIP], nodeName: options.nodeName, clusterCIDR: clusterCidr, chainPrefix: options.chainPrefix, run });
+  // userspace: relays in this process listen on the ClusterIPs themselves, which therefore become
+  // local addresses on the sink device (this process must live in the netns `run` acts on).
+  const proxier =
+    options.mode === 'iptables'
+      ? new IptablesProxier({ nodeIPs: [options.nodeIP], nodeName: options.nodeName, clusterCIDR: clusterCidr, chainPrefix: options.chainPrefix, run })
+      : new UserspaceProxier({ nodeName: options.nodeName });
+  const serviceAddresses = new ServiceAddresses(run, serviceInterface);
   const routes = new NodeRoutes({ run });
   const loopsStop = new AbortController();
 
@@ -95,7 +98,9 @@ export async function startNodeNetworking(options: NodeNetworkingOptions): Promi
     signal: loopsStop.signal,
     minIntervalMs: options.minSyncIntervalMs,
     sync: async () => {
-      await proxier.sync({ services: services.getIndexer().list(), endpointSlices: endpointSlices.getIndexer().list() });
+      const list = services.getIndexer().list();
+      if (options.mode === 'userspace') await serviceAddresses.sync(list.map((svc) => svc.spec?.clusterIP).filter((ip): ip is string => !!ip && ip !== 'None' && !ip.includes(':')));
+      await proxier.sync({ services: list, endpointSlices: endpointSlices.getIndexer().list() });
     },
   });
   const routeLoop: SyncLoop = startSyncLoop({
@@ -201,4 +206,29 @@ function sysctlThrough(run: CommandRunner) {
       if (r.code !== 0) throw new Error(`sysctl ${key}=${value}: ${r.stderr.trim()}`);
     },
   };
+}
+
+/** ClusterIPs as /32 addresses on the sink device, for the userspace proxier to bind. */
+class ServiceAddresses {
+  private readonly have = new Set<string>();
+
+  constructor(
+    private readonly run: CommandRunner,
+    private readonly device: string,
+  ) {}
+
+  async sync(ips: string[]): Promise<void> {
+    const want = new Set(ips);
+    for (const ip of want) {
+      if (this.have.has(ip)) continue;
+      const r = await this.run('ip', ['addr', 'replace', `${ip}/32`, 'dev', this.device]);
+      if (r.code !== 0) throw new Error(`ip addr replace ${ip}/32 dev ${this.device}: ${r.stderr.trim()}`);
+      this.have.add(ip);
+    }
+    for (const ip of [...this.have]) {
+      if (want.has(ip)) continue;
+      await this.run('ip', ['addr', 'del', `${ip}/32`, 'dev', this.device]);
+      this.have.delete(ip);
+    }
+  }
 }

@@ -4,6 +4,7 @@
 import { join } from 'node:path';
 import { CniClient, fileResultCache, loopbackConfList, podIPFromResult, writeDefaultConfList, loadConfList, type NetworkConfigList, type PortMapping, type RuntimeConf } from '../cni/cni.js';
 import type { CommandRunner } from '../exec.js';
+import type { PortMapping as RuntimePortMapping } from '../../runtime/types.js';
 
 export interface PodNetworkSetUp {
   /** Path of the sandbox's network namespace (/var/run/netns/<name> or /proc/<pid>/ns/net). */
@@ -12,16 +13,16 @@ export interface PodNetworkSetUp {
   podNamespace: string;
   podUid: string;
   sandboxId: string;
-  portMappings?: { hostPort: number; containerPort: number; protocol?: string; hostIP?: string }[];
+  portMappings?: RuntimePortMapping[];
 }
 
 export interface PodNetworkStatus {
   ips: string[];
 }
 
-/** What the kubelet calls for every pod sandbox that is not hostNetwork. */
+/** What the kubelet calls for every pod sandbox that is not hostNetwork (the same shape as kubelet/network.ts' PodNetwork). */
 export interface PodNetwork {
-  setUp(pod: PodNetworkSetUp): Promise<PodNetworkStatus>;
+  setUp(pod: PodNetworkSetUp): Promise<PodNetworkStatus & { routable?: boolean }>;
   tearDown(pod: PodNetworkSetUp): Promise<void>;
 }
 
@@ -65,11 +66,11 @@ export function createCniPodNetwork(options: CniPodNetworkOptions): PodNetwork {
     ifName: name,
     args: { K8S_POD_NAMESPACE: pod.podNamespace, K8S_POD_NAME: pod.podName, K8S_POD_INFRA_CONTAINER_ID: pod.sandboxId, K8S_POD_UID: pod.podUid },
     capabilityArgs: {
-      portMappings: (pod.portMappings ?? []).filter((p) => p.hostPort > 0).map((p): PortMapping => ({
-        hostPort: p.hostPort,
+      portMappings: (pod.portMappings ?? []).filter((p) => (p.hostPort ?? 0) > 0).map((p): PortMapping => ({
+        hostPort: p.hostPort!,
         containerPort: p.containerPort,
         protocol: (p.protocol ?? 'TCP').toLowerCase() as PortMapping['protocol'],
-        ...(p.hostIP ? { hostIP: p.hostIP } : {}),
+        ...(p.hostIp ? { hostIP: p.hostIp } : {}),
       })),
     },
   });
