@@ -43,9 +43,9 @@ test('an unchanged world plans nothing; one new pod touches one slice; removing 
 });
 
 test('slices of an earlier Service with the same name are replaced, not reused', () => {
-  const stale: KubeObject = { metadata: { name: 'web-old', namespace: 'ns', ownerReferences: [{ kind: 'Service', uid: 'other', controller: true }] }, addressType: 'IPv4', endpoints: [], ports: [] };
+  const stale: KubeObject = { metadata: { name: 'web-old', namespace: 'ns', ownerReferences: [{ apiVersion: 'v1', kind: 'Service', name: 'web', uid: 'other', controller: true }] }, addressType: 'IPv4', endpoints: [], ports: [] };
   const plan = planSlices(service, desired([pod(1)]), [stale]);
   assert.deepEqual(plan.delete.map((s) => s.metadata.name), ['web-old']);
   assert.equal(plan.create.length, 1);
-  assert.equal(plan.create[0]!.metadata.ownerReferences[0].uid, 'svc-uid');
+  assert.equal(plan.create[0]!.metadata.ownerReferences![0]!.uid, 'svc-uid');
 });
