@@ -91,7 +91,7 @@ export async function startStreamingServer(options: StreamingServerOptions): Pro
     const sinceSeconds = q.get('sinceSeconds');
     const sinceTime = q.get('sinceTime');
     const abort = new AbortController();
-    req.on('close', () => abort.abort());
+    res.on('close', () => abort.abort());
     res.writeHead(200, { 'content-type': 'text/plain', 'transfer-encoding': 'chunked' });
     await streamLog(instance.logPath, {
       follow: q.get('follow') === 'true' && !previous,
