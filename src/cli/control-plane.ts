@@ -13,6 +13,9 @@ import { runLeaderElection } from '../client/leader-election.js';
 import { createCertificatesController } from '../controllers/certificates/certificates-controller.js';
 import { startControllers } from '../controllers/index.js';
 import { createScheduler } from '../scheduler/scheduler.js';
+import { createEndpointSliceController } from '../controllers/endpointslice/endpointslice-controller.js';
+import { createKubernetesServiceController } from '../controllers/endpointslice/kubernetes-service.js';
+import { createNodeIpamController } from '../controllers/nodeipam/nodeipam-controller.js';
 import { log } from '../util/log.js';
 
 /** Controllers act as their own service accounts in kube-system, bound to system:controller:<name> roles. */
@@ -24,6 +27,10 @@ export interface ControlPlaneOptions {
   api: ApiServer;
   ca: CertificateAuthority;
   disabled: Set<string>;
+  /** Where this API server answers, for the default/kubernetes Service. */
+  apiAddresses: string[];
+  apiPort: number;
+  clusterCidr?: string;
   /** Extra leader-elected components (scheduler, workload controllers) plugged in by name. */
   components?: { name: string; lease: string; user: UserInfo; start(transport: Transport, signal: AbortSignal): Promise<void> }[];
 }
@@ -46,6 +53,25 @@ export function startControlPlane(options: ControlPlaneOptions, signal: AbortSig
         const running = startControllers({ transport, transportFor: (name) => transportFor(controllerUser(name)), caPem: options.ca.certPem, signal: s, disabled: [...options.disabled] });
         await running.done;
       },
+    },
+    {
+      name: 'endpointslice',
+      lease: 'kube-controller-manager',
+      user: controllerUser('endpointslice-controller'),
+      start: (transport: Transport, s: AbortSignal) => createEndpointSliceController({ client: createClient(transport) }).start(s),
+    },
+    {
+      name: 'nodeipam',
+      lease: 'kube-controller-manager',
+      user: controllerUser('node-controller'),
+      start: (transport: Transport, s: AbortSignal) => createNodeIpamController({ client: createClient(transport), clusterCidr: options.clusterCidr }).start(s),
+    },
+    {
+      // kube-apiserver keeps default/kubernetes itself; so does every navarch server, under the lease.
+      name: 'kubernetes-service',
+      lease: 'kube-controller-manager',
+      user: { username: 'system:apiserver', groups: ['system:masters', 'system:authenticated'] },
+      start: (transport: Transport, s: AbortSignal) => createKubernetesServiceController({ client: createClient(transport), addresses: options.apiAddresses, port: options.apiPort }).start(s),
     },
     {
       name: 'scheduler',

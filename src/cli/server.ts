@@ -30,6 +30,12 @@ import { log } from '../util/log.js';
 import { dashboardHandler } from '../dashboard/handler.js';
 import { dashboardRbacObjects } from '../dashboard/rbac.js';
 import { startControlPlane } from './control-plane.js';
+import { inProcessTransport } from '../apiserver/in-process-transport.js';
+import { issueServingCertificate, issueClientCertificate } from '../apiserver/auth/pki.js';
+import { createStreamingProxy } from '../apiserver/streaming-proxy.js';
+import { storageKey } from '../apiserver/resource-store.js';
+import { startClusterDns } from '../network/node/cluster-dns.js';
+import { primaryNodeIP, startNode, type RunningNode, type RuntimeKind } from './node.js';
 
 export interface ServerConfig {
   dataDir: string;
@@ -40,8 +46,40 @@ export interface ServerConfig {
   nodeName: string;
   disableAgent: boolean;
   disable: string[];
-  runtime: string;
+  runtime: RuntimeKind;
   tokenFile?: string;
+  nodeIP: string;
+  clusterCidr: string;
+  serviceCidr: string;
+  clusterDns: string;
+  nodeLabels: Record<string, string>;
+  nodeTaints: { key: string; value?: string; effect: string }[];
+}
+
+/** --node-label k=v (repeatable) */
+export function parseNodeLabels(values: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const v of values) {
+    const eq = v.indexOf('=');
+    if (eq <= 0) throw new Error(`--node-label must be key=value (got "${v}")`);
+    out[v.slice(0, eq)] = v.slice(eq + 1);
+  }
+  return out;
+}
+
+/** --node-taint key=value:Effect or key:Effect (repeatable) */
+export function parseNodeTaints(values: string[]): { key: string; value?: string; effect: string }[] {
+  return values.map((v) => {
+    const m = /^([^=:]+)(?:=([^:]*))?:(NoSchedule|PreferNoSchedule|NoExecute)$/.exec(v);
+    if (!m) throw new Error(`--node-taint must be key[=value]:NoSchedule|PreferNoSchedule|NoExecute (got "${v}")`);
+    return m[2] !== undefined ? { key: m[1], value: m[2], effect: m[3] } : { key: m[1], effect: m[3] };
+  });
+}
+
+export function runtimeFromArgs(args: ParsedArgs): RuntimeKind {
+  const runtime = flag(args, 'runtime', 'runc')!;
+  if (!['runc', 'crun', 'process', 'fake'].includes(runtime)) throw new Error(`--runtime must be runc, crun, process or fake (got "${runtime}")`);
+  return runtime as RuntimeKind;
 }
 
 export function defaultDataDir(): string {
@@ -60,8 +98,14 @@ export function serverConfigFromArgs(args: ParsedArgs): ServerConfig {
     nodeName: flag(args, 'node-name') ?? hostname().toLowerCase(),
     disableAgent: args.flags.has('disable-agent'),
     disable: flagList(args, 'disable'),
-    runtime: flag(args, 'runtime', 'runc')!,
+    runtime: runtimeFromArgs(args),
     tokenFile: flag(args, 'token-file'),
+    nodeIP: flag(args, 'node-ip') ?? primaryNodeIP(),
+    clusterCidr: flag(args, 'cluster-cidr', '10.42.0.0/16')!,
+    serviceCidr: flag(args, 'service-cidr', '10.43.0.0/16')!,
+    clusterDns: flag(args, 'cluster-dns', '10.43.0.10')!,
+    nodeLabels: parseNodeLabels(flagList(args, 'node-label')),
+    nodeTaints: parseNodeTaints(flagList(args, 'node-taint')),
   };
 }
 
@@ -122,6 +166,12 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   });
   const pki = await clusterPkiFromDatastore(store, config);
   let apiRef: ApiServer | undefined;
+  // logs/exec/attach/port-forward go to the pod's kubelet, which trusts this client certificate.
+  const kubeletClient = await issueClientCertificate(pki.ca, { user: 'kube-apiserver-kubelet-client', groups: ['system:masters'] });
+  const cached = (resource: string, namespace: string, name: string) => {
+    const r = apiRef!.registry.lookup('', 'v1', resource)!;
+    return Promise.resolve(apiRef!.cache.get(storageKey(r, namespace, name))?.object);
+  };
   const tokenIssuer = createServiceAccountTokenIssuer({ privateKeyPem: pki.serviceAccountKeyPem, issuer: 'https://kubernetes.default.svc.cluster.local' });
   let security: Security | undefined;
   // /readyz turns green only once the kubeconfig users need is in place.
@@ -142,6 +192,13 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     selectors: selectorParsers,
     clock: systemClock,
     tls: { keyPem: pki.serving.keyPem, certPem: pki.serving.certPem, caPem: pki.ca.certPem },
+    connect: createStreamingProxy({
+      getPod: (namespace, name) => cached('pods', namespace, name),
+      getNode: (name) => cached('nodes', '', name),
+      caPem: pki.ca.certPem,
+      clientCertPem: kubeletClient.certPem,
+      clientKeyPem: kubeletClient.keyPem,
+    }),
     extraReadyChecks: [{ name: 'kubeconfig', check: async () => { if (!ready) throw new Error('starting'); } }],
     authenticator: { authenticate: (input) => security!.authenticator.authenticate(input) },
     authorizer: { authorize: (attributes) => security!.authorizer.authorize(attributes) },
@@ -158,7 +215,39 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     clientKeyPem: pki.admin.keyPem,
   });
   const components = new AbortController();
-  startControlPlane({ api, ca: pki.ca, disabled: new Set(config.disable) }, components.signal);
+  startControlPlane({ api, ca: pki.ca, disabled: new Set(config.disable), apiAddresses: [config.nodeIP], apiPort: Number(new URL(url).port), clusterCidr: config.clusterCidr }, components.signal);
+  // The node side of an all-in-one server: the same kubelet an agent runs, as system:node:<name>.
+  let node: RunningNode | undefined;
+  if (!config.disableAgent) {
+    const nodeUser = { username: `system:node:${config.nodeName}`, groups: ['system:nodes', 'system:authenticated'] };
+    const serving = await issueServingCertificate(pki.ca, { hostNames: [config.nodeName, hostname()], ips: [config.nodeIP, '127.0.0.1'] });
+    node = await startNode(
+      {
+        dataDir: config.dataDir,
+        nodeName: config.nodeName,
+        nodeIP: config.nodeIP,
+        runtime: config.runtime,
+        clusterDns: config.clusterDns,
+        clusterCidr: config.clusterCidr,
+        serviceCidr: config.serviceCidr,
+        nodeLabels: { 'node-role.kubernetes.io/control-plane': 'true', ...config.nodeLabels },
+        nodeTaints: config.nodeTaints,
+        serving: { certPem: serving.certPem, keyPem: serving.keyPem, clientCaPem: pki.ca.certPem },
+      },
+      inProcessTransport(api.handler, nodeUser, `navarch-kubelet/${config.nodeName}`),
+      components.signal,
+    );
+  }
+  // Cluster DNS runs as a process of the server (k3s runs CoreDNS as a pod), on the kube-dns ClusterIP.
+  if (!config.disable.includes('dns') && !config.disableAgent && (config.runtime === 'runc' || config.runtime === 'crun')) {
+    startClusterDns({
+      transport: inProcessTransport(api.handler, { username: 'system:navarch:dns', groups: ['system:authenticated'] }, 'navarch-dns'),
+      listen: `${config.clusterDns}:53`,
+      nodeIP: config.nodeIP,
+      nodeName: config.nodeName,
+      signal: components.signal,
+    }).catch((e) => log.error('dns', 'cluster DNS failed to start', { error: (e as Error).message }));
+  }
   ready = true;
   // Old revisions are compacted (keeping 5 minutes of history for watch resumption) and the
   // WAL checkpointed, so the database file does not grow without bound.
@@ -178,6 +267,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     kubeconfigPath,
     async stop() {
       components.abort();
+      await node?.stop().catch(() => undefined);
       if (maintenanceTimer) clearInterval(maintenanceTimer);
       await api.close();
       await store.close();

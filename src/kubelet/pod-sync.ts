@@ -417,9 +417,16 @@ export class PodSyncer {
       }
       ev('Normal', 'Pulling', `Pulling image "${image}"`);
       const started = this.o.clock.now();
+      let usedLocal = false;
       try {
         await this.o.runtime.pullImage(image);
       } catch (err) {
+        // Offline clusters (navarch's normal case): with pull policy Always and a registry that
+        // cannot be reached at all, the image already on the node is used, and the user is told.
+        if (present && /ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ENETUNREACH|EHOSTUNREACH|ETIMEDOUT|timed out/i.test((err as Error).message)) {
+          ev('Warning', 'PullSkipped', `Registry unreachable (${(err as Error).message}); using the image "${image}" present on the node`);
+          usedLocal = true;
+        } else {
         const failedAt = this.o.clock.now();
         this.imageBackoff.next(pullKey, failedAt);
         this.pullFailures.set(pullKey, failedAt);
@@ -428,11 +435,14 @@ export class PodSyncer {
         ev('Warning', 'Failed', message);
         ev('Warning', 'Failed', 'Error: ErrImagePull');
         return this.imageBackoff.get(pullKey) + 1;
+        }
       }
       this.pullFailures.delete(pullKey);
+      if (!usedLocal) {
       const seconds = ((this.o.clock.now() - started) / 1000).toFixed(3).replace(/\.?0+$/, '') || '0';
       const size = (await this.o.runtime.imageStatus(image))?.size ?? 0;
       ev('Normal', 'Pulled', `Successfully pulled image "${image}" in ${seconds}s (${seconds}s including waiting). Image size: ${size} bytes.`);
+      }
     } else {
       ev('Normal', 'Pulled', `Container image "${image}" already present on machine`);
     }

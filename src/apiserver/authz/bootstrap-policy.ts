@@ -118,6 +118,11 @@ export function nodeRules(): PolicyRule[] {
     rule(['get', 'watch', 'list'], [storage], ['csidrivers']),
     rule(['get', 'create', 'update', 'patch', 'delete'], [storage], ['csinodes']),
     rule(READ, ['node.k8s.io'], ['runtimeclasses']),
+    // A navarch node also runs the service proxy and NetworkPolicy enforcement (as a k3s agent
+    // embeds kube-proxy and its policy controller), so it reads what those need.
+    rule(['list', 'watch'], [discovery], ['endpointslices']),
+    rule(['list', 'watch'], [networking], ['networkpolicies']),
+    rule(['list', 'watch'], [core], ['namespaces']),
   ];
 }
 
@@ -240,6 +245,9 @@ function controllerRoles(): { name: string; rules: PolicyRule[] }[] {
         // Slices carry a blockOwnerDeletion owner reference to their Service.
         rule(['update'], [core], ['services/finalizers']),
         rule([...READ, 'create', 'update', 'delete'], [discovery], ['endpointslices']),
+        // navarch's EndpointSlice controller also mirrors the legacy Endpoints (kube's endpoint-controller).
+        rule([...READ, 'create', 'update', 'delete'], [core], ['endpoints']),
+        rule(['create'], [core], ['endpoints/restricted']),
         eventsRule(),
       ],
     },
@@ -474,6 +482,9 @@ export function bootstrapClusterRoles(): KubeObject[] {
     clusterRole('system:navarch:dns', [
       rule(['list', 'watch'], [core], ['endpoints', 'services', 'pods', 'namespaces']),
       rule(['list', 'watch'], [discovery], ['endpointslices']),
+      // DNS runs as a node process, so it publishes kube-system/kube-dns and its endpoints itself.
+      rule(['get', 'create', 'update', 'patch'], [core], ['services', 'endpoints']),
+      rule(['get', 'create', 'update', 'patch'], [discovery], ['endpointslices']),
     ]),
     clusterRole('system:navarch:ingress', [
       rule(READ, [networking], ['ingresses', 'ingressclasses']),

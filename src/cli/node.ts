@@ -1,0 +1,141 @@
+// A node: the runtime (runc/crun, process or fake), its image store (with the air-gap
+// auto-import of <data-dir>/images/*.tar), the pod network (CNI for runc; none for the others),
+// the per-node service proxy and NetworkPolicy enforcement, and the kubelet. Used by
+// `navarch server` (in-process transport) and `navarch agent` (HTTPS with a node certificate).
+import { existsSync, mkdirSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
+import { join } from 'node:path';
+import type { Transport } from '../client/transport.js';
+import { createKubelet, type Kubelet } from '../kubelet/kubelet.js';
+import { noopPodNetwork, type PodNetwork } from '../kubelet/network.js';
+import { startNodeNetworking, type NodeNetworking } from '../network/node/node-networking.js';
+import { createCniPodNetwork } from '../network/node/pod-network.js';
+import { FakeNode, FakeRuntime } from '../runtime/fake/fake-runtime.js';
+import { NodeImageService } from '../runtime/images/image-service.js';
+import { OciRuntime, preflight } from '../runtime/oci/oci-runtime.js';
+import { ProcessRuntime } from '../runtime/process/process-runtime.js';
+import type { ImageService, RuntimeService } from '../runtime/types.js';
+import { log } from '../util/log.js';
+
+export type RuntimeKind = 'runc' | 'crun' | 'process' | 'fake';
+
+export interface NodeConfig {
+  dataDir: string;
+  nodeName: string;
+  nodeIP?: string;
+  runtime: RuntimeKind;
+  clusterDns?: string;
+  clusterCidr?: string;
+  serviceCidr?: string;
+  nodeLabels?: Record<string, string>;
+  nodeTaints?: { key: string; value?: string; effect: string }[];
+  /** Kubelet serving certificate (streaming: logs/exec/port-forward) and the CA its clients must present. */
+  serving?: { certPem: string; keyPem: string; clientCaPem: string; port?: number };
+  /** Registry mirrors: "docker.io" → "http://127.0.0.1:5000". */
+  mirrors?: Record<string, string[]>;
+  insecureRegistries?: string[];
+}
+
+export interface RunningNode {
+  kubelet: Kubelet;
+  networking?: NodeNetworking;
+  images: NodeImageService | undefined;
+  stop(): Promise<void>;
+}
+
+/** The host's first non-loopback IPv4 address: the node's InternalIP. */
+export function primaryNodeIP(): string {
+  for (const list of Object.values(networkInterfaces())) {
+    for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  }
+  return '127.0.0.1';
+}
+
+/** Joins a RuntimeService and an ImageService into the one object the kubelet takes. */
+export function withImageService<R extends RuntimeService>(runtime: R, images: ImageService): R & ImageService {
+  return new Proxy(runtime, {
+    get(target, prop, receiver) {
+      if (prop in images && !(prop in target)) {
+        const value = (images as unknown as Record<string | symbol, unknown>)[prop];
+        return typeof value === 'function' ? value.bind(images) : value;
+      }
+      const value = Reflect.get(target, prop, receiver);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  }) as R & ImageService;
+}
+
+export async function startNode(config: NodeConfig, transport: Transport, signal: AbortSignal): Promise<RunningNode> {
+  const nodeIP = config.nodeIP ?? primaryNodeIP();
+  const root = join(config.dataDir, 'node');
+  mkdirSync(root, { recursive: true });
+  let runtime: RuntimeService & ImageService;
+  let images: NodeImageService | undefined;
+  let network: PodNetwork;
+  let networking: NodeNetworking | undefined;
+  const nodeSignal = new AbortController();
+  signal.addEventListener('abort', () => nodeSignal.abort(), { once: true });
+
+  if (config.runtime === 'fake') {
+    const fake = new FakeRuntime(new FakeNode());
+    images = undefined;
+    runtime = fake as unknown as RuntimeService & ImageService;
+    network = noopPodNetwork({ nodeIP, podCIDR: '10.42.250.0/24' });
+  } else {
+    images = new NodeImageService({ root: join(config.dataDir, 'images', 'store'), mirrors: config.mirrors, insecureRegistries: config.insecureRegistries });
+    const imageDrop = join(config.dataDir, 'images');
+    if (existsSync(imageDrop)) {
+      const imported = await images.importDirectory(imageDrop, (p) => log.debug('images', 'import', { ...p })).catch((e) => {
+        log.warn('images', 'auto-import failed', { dir: imageDrop, error: (e as Error).message });
+        return [];
+      });
+      if (imported.length) log.info('images', 'imported', { images: imported });
+    }
+    if (config.runtime === 'process') {
+      runtime = withImageService(new ProcessRuntime({ root: join(root, 'process') }), images);
+      network = noopPodNetwork({ nodeIP });
+    } else {
+      preflight(config.runtime);
+      runtime = withImageService(new OciRuntime({ root: join(root, 'oci'), images: images.store, runtimeBinary: config.runtime }), images);
+      networking = await startNodeNetworking({
+        transport,
+        nodeName: config.nodeName,
+        nodeIP,
+        clusterCidr: config.clusterCidr,
+        serviceCidr: config.serviceCidr,
+        clusterDns: config.clusterDns,
+        mode: 'iptables',
+        signal: nodeSignal.signal,
+      });
+      const n = networking;
+      network = createCniPodNetwork({ nodeName: config.nodeName, podCidr: () => n.podCidr(), confDir: join(root, 'cni', 'net.d'), stateDir: join(root, 'cni', 'state') });
+    }
+  }
+
+  const kubelet = createKubelet({
+    transport,
+    nodeName: config.nodeName,
+    runtime,
+    network,
+    dataDir: join(root, 'kubelet'),
+    nodeIP,
+    clusterDNS: [config.clusterDns ?? '10.43.0.10'],
+    clusterDomain: 'cluster.local',
+    nodeLabels: config.nodeLabels,
+    nodeTaints: config.nodeTaints,
+    serving: config.serving ? { certPem: config.serving.certPem, keyPem: config.serving.keyPem, clientCaPem: config.serving.clientCaPem, port: config.serving.port ?? 10250 } : undefined,
+    log: (level, msg, fields) => log[level]('kubelet', msg, fields),
+  });
+  await kubelet.start(nodeSignal.signal);
+  log.info('node', 'started', { node: config.nodeName, runtime: config.runtime, nodeIP });
+  return {
+    kubelet,
+    networking,
+    images,
+    async stop() {
+      nodeSignal.abort();
+      await kubelet.stop();
+      if (networking) await networking.stopped;
+    },
+  };
+}
