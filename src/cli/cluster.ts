@@ -7,6 +7,7 @@ import https from 'node:https';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { flag, parseArgs, type ParsedArgs } from './args.js';
+import { buildBusyboxImage, provideImage } from './images.js';
 import { ensureAgentNamespace, ensureBridge, hostRoutePrefixes, removeClusterNetwork } from './cluster/network.js';
 import { agentNode, chooseSubnetIndex, clusterDir, clustersRoot, listStates, loadState, planCluster, saveState, validClusterName, type ClusterNode, type ClusterState } from './cluster/state.js';
 
@@ -67,7 +68,9 @@ function startProcess(node: ClusterNode, args: string[]): number {
   mkdirSync(node.dataDir, { recursive: true, mode: 0o700 });
   const log = openSync(node.logFile, 'a');
   const command = navarchCommand(args);
-  const argv = node.netns ? ['ip', 'netns', 'exec', node.netns, ...command] : command;
+  // nsenter --net, not `ip netns exec`: the latter also remounts /sys for the namespace, which hides
+  // the cgroup hierarchies runc needs. Only the network is the agent's own.
+  const argv = node.netns ? ['nsenter', `--net=/var/run/netns/${node.netns}`, ...command] : command;
   const child = spawn(argv[0]!, argv.slice(1), { detached: true, stdio: ['ignore', log, log], cwd: repoRoot });
   child.unref();
   return child.pid!;
@@ -115,11 +118,13 @@ export async function createCluster(args: ParsedArgs, io: ClusterCommandIO): Pro
   saveState(io.root, state);
 
   await ensureBridge(state);
+  const busybox = buildBusyboxImage(io.out);
+  if (busybox) provideImage(busybox, state.nodes.map((n) => n.dataDir));
   const server = state.nodes[0]!;
   if (isRunning(server.pid)) {
     io.out(`    server ${server.name} already running (pid ${server.pid})`);
   } else {
-    server.pid = startProcess(server, ['server', '--data-dir', server.dataDir, '--port', String(state.port), '--bind-address', '0.0.0.0', '--node-name', server.name, '--runtime', runtime]);
+    server.pid = startProcess(server, ['server', '--data-dir', server.dataDir, '--port', String(state.port), '--bind-address', '0.0.0.0', '--node-name', server.name, '--runtime', runtime, '--node-ip', server.ip]);
     saveState(io.root, state);
     io.out(`    server ${server.name} starting (pid ${server.pid}, ${server.ip}:${state.port}, log ${server.logFile})`);
   }

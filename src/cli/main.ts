@@ -4,6 +4,8 @@ import { existsSync, openSync, readFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs, flag } from './args.js';
 import { defaultDataDir, runServerCommand } from './server.js';
+import { runAgentCommand } from './agent.js';
+import { runClusterCommand } from './cluster.js';
 import { navarchVersion, kubernetesVersion } from '../util/version.js';
 
 const usage = `navarch — a Kubernetes-compatible container orchestrator
@@ -12,6 +14,10 @@ Usage:
   navarch up [--data-dir DIR] [server flags]   start a one-node cluster in the background and wait until it is ready
   navarch down [--data-dir DIR]                stop the cluster started by 'up'
   navarch server [flags]                       run the all-in-one server in the foreground
+  navarch agent --server URL --token-file FILE [--data-dir DIR] [--node-name N] [--node-ip IP] [--runtime R]
+                                               join a node to a cluster
+  navarch cluster create|delete|list [--name N] [--nodes N] [--runtime runc|fake]
+                                               a local multi-node cluster (agents in network namespaces)
   navarch kubectl ARGS...                      run kubectl against the local cluster
   navarch dashboard [--data-dir DIR]           print the dashboard URL and a sign-in token
   navarch version                              print versions
@@ -25,7 +31,11 @@ Server flags:
   --node-name NAME          name of this node (default: host name)
   --runtime runc|crun|process|fake
   --disable-agent           run no node agent in this process
-  --disable NAME,...        components to leave out
+  --disable NAME,...        components to leave out (controllers, scheduler, dns, dashboard, ...)
+  --node-ip IP              this node's InternalIP (default: first non-loopback address)
+  --node-label k=v          (repeatable)   --node-taint k=v:NoSchedule (repeatable)
+  --cluster-cidr 10.42.0.0/16  --service-cidr 10.43.0.0/16  --cluster-dns 10.43.0.10
+  --token-file FILE         join token of an existing cluster (HA servers on one etcd)
 `;
 
 async function main(argv: string[]): Promise<void> {
@@ -33,6 +43,10 @@ async function main(argv: string[]): Promise<void> {
   switch (command) {
     case 'server':
       return runServerCommand(parseArgs(rest));
+    case 'agent':
+      return runAgentCommand(parseArgs(rest));
+    case 'cluster':
+      return runClusterCommand(rest);
     case 'up':
       return up(rest);
     case 'down':
@@ -79,6 +93,9 @@ async function up(rest: string[]): Promise<void> {
     }
   }
   const started = Date.now();
+  const { buildBusyboxImage, provideImage } = await import('./images.js');
+  const busybox = buildBusyboxImage((line) => console.log(line));
+  if (busybox) provideImage(busybox, [dataDir]);
   process.stdout.write(`==> starting navarch server (data dir ${dataDir}, log ${logFile})\n`);
   const out = openSync(logFile, 'a');
   const child = spawn(process.execPath, [process.argv[1], 'server', ...rest], { detached: true, stdio: ['ignore', out, out] });

@@ -93,3 +93,37 @@ export async function bootstrapNodeCredentials(options: { server: string; token?
   say(`node ${options.nodeName} has its credentials`);
   return { caPem, certPem, keyPem, kubeconfigPath: paths.kubeconfig };
 }
+
+/** The kubelet's serving certificate (for logs/exec/port-forward), signed through the CSR API. */
+export async function requestServingCertificate(options: { server: string; credentials: NodeCredentials; nodeName: string; nodeIP: string; dataDir: string }): Promise<{ certPem: string; keyPem: string }> {
+  const dir = join(options.dataDir, 'agent');
+  const certPath = join(dir, 'serving.crt');
+  const keyPath = join(dir, 'serving.key');
+  if (existsSync(certPath) && existsSync(keyPath)) {
+    const certPem = readFileSync(certPath, 'utf8');
+    const cert = new X509Certificate(certPem);
+    if (!needsRenewal(certPem) && (cert.subjectAltName ?? '').includes(options.nodeIP)) return { certPem, keyPem: readFileSync(keyPath, 'utf8') };
+  }
+  const { csrPem, keyPem } = await createCertificateRequest({ commonName: `system:node:${options.nodeName}`, organizations: ['system:nodes'], dnsNames: [options.nodeName], ipAddresses: [options.nodeIP] });
+  const client = createClient(createHttpTransport({ server: options.server, caPem: options.credentials.caPem, clientCertPem: options.credentials.certPem, clientKeyPem: options.credentials.keyPem, userAgent: 'navarch-agent' }));
+  const csrs = client.resource({ group: 'certificates.k8s.io', version: 'v1', resource: 'certificatesigningrequests', namespaced: false });
+  const name = `node-serving-${options.nodeName}-${Date.now().toString(36)}`;
+  await csrs.create(undefined, {
+    apiVersion: 'certificates.k8s.io/v1',
+    kind: 'CertificateSigningRequest',
+    metadata: { name },
+    spec: { request: Buffer.from(csrPem).toString('base64'), signerName: 'kubernetes.io/kubelet-serving', usages: ['digital signature', 'server auth'] },
+  });
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const csr = await csrs.get(undefined, name);
+    if (csr.status?.certificate) {
+      const certPem = Buffer.from(csr.status.certificate, 'base64').toString('utf8');
+      writeFileSync(keyPath, keyPem, { mode: 0o600 });
+      writeFileSync(certPath, certPem, { mode: 0o644 });
+      return { certPem, keyPem };
+    }
+    if (Date.now() > deadline) throw new Error(`serving certificate request ${name} was not signed within 60 s (kubectl get csr)`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}

@@ -423,7 +423,7 @@ export class PodSyncer {
       } catch (err) {
         // Offline clusters (navarch's normal case): with pull policy Always and a registry that
         // cannot be reached at all, the image already on the node is used, and the user is told.
-        if (present && /ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ENETUNREACH|EHOSTUNREACH|ETIMEDOUT|timed out/i.test((err as Error).message)) {
+        if (present && /ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ENETUNREACH|EHOSTUNREACH|ETIMEDOUT|timed out|timeout/i.test((err as Error).message)) {
           ev('Warning', 'PullSkipped', `Registry unreachable (${(err as Error).message}); using the image "${image}" present on the node`);
           usedLocal = true;
         } else {

@@ -8,13 +8,15 @@ export interface NodeInfo {
   node: KubeObject;
   pods: KubeObject[];
   requested: Resources;
+  /** Requests with Kubernetes' scoring floor (100m cpu, 200Mi memory per pod that sets none): spreads request-less pods. */
+  nonZeroRequested: { milliCpu: number; memory: number };
   allocatable: Resources;
   /** host ports in use: "TCP/0.0.0.0/8080" */
   usedPorts: Set<string>;
 }
 
 export function newNodeInfo(node: KubeObject, pods: KubeObject[] = []): NodeInfo {
-  const info: NodeInfo = { node, pods: [], requested: emptyResources(), allocatable: nodeAllocatable(node), usedPorts: new Set() };
+  const info: NodeInfo = { node, pods: [], requested: emptyResources(), nonZeroRequested: { milliCpu: 0, memory: 0 }, allocatable: nodeAllocatable(node), usedPorts: new Set() };
   for (const p of pods) addPod(info, p);
   return info;
 }
@@ -34,6 +36,8 @@ export function addPod(info: NodeInfo, pod: KubeObject): void {
   info.requested.memory += r.memory;
   info.requested.ephemeralStorage += r.ephemeralStorage;
   info.requested.pods += 1;
+  info.nonZeroRequested.milliCpu += r.milliCpu || 100;
+  info.nonZeroRequested.memory += r.memory || 200 * 2 ** 20;
   for (const [k, v] of Object.entries(r.scalar)) info.requested.scalar[k] = (info.requested.scalar[k] ?? 0) + v;
   for (const port of hostPortsOf(pod)) info.usedPorts.add(port);
 }

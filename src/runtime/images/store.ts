@@ -195,6 +195,10 @@ export class ImageStore {
         const e = this.meta.layers[d];
         if (!e) continue;
         e.refs += delta;
+        // A layer an image still lists is never removed by containers letting go of it, even if a
+        // release is repeated (e.g. a container removed again after an agent restart).
+        const usedByImages = Object.values(this.meta.images).filter((img) => img.layers.some((l) => l.diffId === d)).length;
+        if (e.refs < usedByImages) e.refs = usedByImages;
         if (e.refs <= 0) { delete this.meta.layers[d]; await fsp.rm(this.layerDir(d), { recursive: true, force: true }); }
       }
       await this.saveMeta();

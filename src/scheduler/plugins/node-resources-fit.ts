@@ -25,7 +25,7 @@ export const nodeResourcesFit: FilterPlugin & ScorePlugin = {
     const cpu = state.podRequests.milliCpu || 100;
     const memory = state.podRequests.memory || 200 * 2 ** 20;
     const free = (capacity: number, used: number) => (capacity <= 0 ? 0 : Math.max(0, ((capacity - used) * 100) / capacity));
-    return Math.round((free(node.allocatable.milliCpu, node.requested.milliCpu + cpu) + free(node.allocatable.memory, node.requested.memory + memory)) / 2);
+    return Math.round((free(node.allocatable.milliCpu, node.nonZeroRequested.milliCpu + cpu) + free(node.allocatable.memory, node.nonZeroRequested.memory + memory)) / 2);
   },
 };
 
@@ -34,8 +34,8 @@ export const balancedAllocation: ScorePlugin = {
   weight: 1,
   score(state, _pod, node) {
     const fraction = (capacity: number, used: number) => (capacity <= 0 ? 1 : Math.min(1, used / capacity));
-    const cpu = fraction(node.allocatable.milliCpu, node.requested.milliCpu + (state.podRequests.milliCpu || 100));
-    const memory = fraction(node.allocatable.memory, node.requested.memory + (state.podRequests.memory || 200 * 2 ** 20));
+    const cpu = fraction(node.allocatable.milliCpu, node.nonZeroRequested.milliCpu + (state.podRequests.milliCpu || 100));
+    const memory = fraction(node.allocatable.memory, node.nonZeroRequested.memory + (state.podRequests.memory || 200 * 2 ** 20));
     return Math.round((1 - Math.abs(cpu - memory) / 2) * 100);
   },
 };
