@@ -31,6 +31,7 @@ export interface ControlPlaneOptions {
   apiAddresses: string[];
   apiPort: number;
   clusterCidr?: string;
+  serviceCidr?: string;
   /** Extra leader-elected components (scheduler, workload controllers) plugged in by name. */
   components?: { name: string; lease: string; user: UserInfo; start(transport: Transport, signal: AbortSignal): Promise<void> }[];
 }
@@ -71,7 +72,7 @@ export function startControlPlane(options: ControlPlaneOptions, signal: AbortSig
       name: 'kubernetes-service',
       lease: 'kube-controller-manager',
       user: { username: 'system:apiserver', groups: ['system:masters', 'system:authenticated'] },
-      start: (transport: Transport, s: AbortSignal) => createKubernetesServiceController({ client: createClient(transport), addresses: options.apiAddresses, port: options.apiPort }).start(s),
+      start: (transport: Transport, s: AbortSignal) => createKubernetesServiceController({ client: createClient(transport), addresses: options.apiAddresses, port: options.apiPort, clusterIP: firstServiceIP(options.serviceCidr ?? '10.43.0.0/16') }).start(s),
     },
     {
       name: 'scheduler',
@@ -108,4 +109,11 @@ export function startControlPlane(options: ControlPlaneOptions, signal: AbortSig
       signal,
     ).catch((e) => log.error('leader-election', 'failed', { lease, error: (e as Error).message }));
   }
+}
+
+/** The kubernetes Service takes the first address of the service CIDR (10.43.0.1). */
+function firstServiceIP(cidr: string): string {
+  const [base] = cidr.split('/');
+  const n = base.split('.').reduce((acc, o) => acc * 256 + Number(o), 0) + 1;
+  return [24, 16, 8, 0].map((s) => Math.floor(n / 2 ** s) % 256).join('.');
 }

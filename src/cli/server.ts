@@ -178,7 +178,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   let ready = false;
   const schemas = createSchemaRegistry({ kinds: builtinResources });
   const api = await createApiServer({
-    admission: defaultAdmission({ resources: () => apiRef!.resources, registry: () => apiRef!.registry }),
+    admission: defaultAdmission({ resources: () => apiRef!.resources, registry: () => apiRef!.registry, serviceCidr: config.serviceCidr }),
     nonResource: [(request) => openApiHandler(apiRef!.registry, schemas, () => [])(request), ...(config.disable.includes('dashboard') ? [] : [dashboardHandler()])],
     subresources: {
       ...subresourceHandlers({ registry: () => apiRef!.registry, resources: () => apiRef!.resources, now: () => new Date() }),
@@ -215,7 +215,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     clientKeyPem: pki.admin.keyPem,
   });
   const components = new AbortController();
-  startControlPlane({ api, ca: pki.ca, disabled: new Set(config.disable), apiAddresses: [config.nodeIP], apiPort: Number(new URL(url).port), clusterCidr: config.clusterCidr }, components.signal);
+  startControlPlane({ api, ca: pki.ca, disabled: new Set(config.disable), apiAddresses: [config.nodeIP], apiPort: Number(new URL(url).port), clusterCidr: config.clusterCidr, serviceCidr: config.serviceCidr }, components.signal);
   // The node side of an all-in-one server: the same kubelet an agent runs, as system:node:<name>.
   let node: RunningNode | undefined;
   if (!config.disableAgent) {

@@ -1,7 +1,7 @@
 // End-to-end harness: starts the compiled `navarch server` as a real process on a free
 // loopback port with its own data dir, and runs the real kubectl against it.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, readFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, rmSync, readFileSync, existsSync, mkdirSync, copyFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import https from 'node:https';
 import { tmpdir } from 'node:os';
@@ -39,13 +39,25 @@ export interface StartOptions {
   port?: number;
   extraArgs?: string[];
   keepDataDir?: boolean;
+  /** Run the node agent in the server (real runc pods); the busybox image is provided first. */
+  agent?: boolean;
+}
+
+/** Builds (cached) the busybox image and drops it where the node imports images at start. */
+export function provideBusybox(dataDir: string): void {
+  const cache = join(tmpdir(), 'navarch-test-images', 'busybox.tar');
+  const r = spawnSync('bash', [join(repoRoot, 'scripts/images/build-busybox.sh'), cache], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`building the busybox image failed: ${r.stderr}`);
+  mkdirSync(join(dataDir, 'images'), { recursive: true });
+  copyFileSync(cache, join(dataDir, 'images', 'busybox.tar'));
 }
 
 export async function startServer(options: StartOptions = {}): Promise<TestServer> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'navarch-e2e-'));
   const port = options.port ?? (await freePort());
+  if (options.agent) provideBusybox(dataDir);
   let output = '';
-  const child = spawn(process.execPath, [join(repoRoot, 'dist/src/cli/main.js'), 'server', '--data-dir', dataDir, '--port', String(port), '--bind-address', '127.0.0.1', '--disable-agent', ...(options.extraArgs ?? [])], {
+  const child = spawn(process.execPath, [join(repoRoot, 'dist/src/cli/main.js'), 'server', '--data-dir', dataDir, '--port', String(port), '--bind-address', '127.0.0.1', ...(options.agent ? [] : ['--disable-agent']), ...(options.extraArgs ?? [])], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, NAVARCH_LOG: process.env.NAVARCH_LOG ?? 'info' },
   });
