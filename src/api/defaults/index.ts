@@ -104,7 +104,7 @@ export function defaultPodTemplateSpec(template: unknown): void {
 function defaultPod(pod: Obj): void {
   const spec = ensureObj(pod, 'spec');
   defaultPodSpec(spec);
-  // Requests default from limits, and the pod-level enableServiceLinks; status starts Pending.
+  // The pod strategy records the initial phase and QoS class on create.
   const status = ensureObj(pod, 'status');
   setIfUnset(status, 'phase', 'Pending');
   setIfUnset(status, 'qosClass', qosClass(spec));
@@ -211,8 +211,6 @@ function defaultJobSpec(spec: Obj): void {
   }
   setIfUnset(spec, 'completionMode', 'NonIndexed');
   setIfUnset(spec, 'suspend', false);
-  setIfUnset(spec, 'manualSelector', undefined);
-  if (spec.manualSelector === undefined) delete spec.manualSelector;
   setIfUnset(spec, 'podReplacementPolicy', isObj(spec.podFailurePolicy) ? 'Failed' : 'TerminatingOrFailed');
   defaultPodTemplateSpec(spec.template);
 }
@@ -395,10 +393,6 @@ function defaultNetworkPolicy(np: Obj): void {
   }
 }
 
-function defaultIngress(ing: Obj): void {
-  for (const r of arr<Obj>(ing.spec?.rules)) for (const p of arr<Obj>(r?.http?.paths)) if (isObj(p) && p.pathType === undefined) p.pathType = undefined;
-}
-
 function defaultCRD(crd: Obj): void {
   const spec = ensureObj(crd, 'spec');
   const names = ensureObj(spec, 'names');
@@ -441,7 +435,6 @@ export const kindDefaults: Record<string, (obj: Obj) => void> = {
   'PriorityClass.scheduling.k8s.io': defaultPriorityClass,
   'EndpointSlice.discovery.k8s.io': defaultEndpointSlice,
   'NetworkPolicy.networking.k8s.io': defaultNetworkPolicy,
-  'Ingress.networking.k8s.io': defaultIngress,
   'CustomResourceDefinition.apiextensions.k8s.io': defaultCRD,
   'PodDisruptionBudget.policy': defaultPDB,
 };

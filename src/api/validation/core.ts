@@ -315,9 +315,6 @@ export function validateNodeUpdate(newObj: Obj, oldObj: Obj): FieldError[] {
   if (o.providerID && n.providerID !== o.providerID) {
     errs.push(forbidden('spec.providerID', 'node updates may not change providerID except from "" to valid'));
   }
-  if (o.configSource === undefined && n.configSource !== undefined && n.configSource !== null) {
-    // configSource is deprecated and dropped by Kubernetes; accept silently.
-  }
   return errs;
 }
 
@@ -400,4 +397,3 @@ export function validateEvent(obj: Obj): FieldError[] {
   return errs;
 }
 
-export { immutable };

@@ -1,7 +1,7 @@
 // Networking, autoscaling, policy, RBAC, coordination, discovery, scheduling, node and apiextensions kinds.
 import type { FieldError } from '../types.js';
 import { child, duplicate, forbidden, goTyped, index, invalid, notSupported, omitValue, required } from './field.js';
-import { isDNS1035Label, isDNS1123Label, isDNS1123Subdomain, isQualifiedName, isValidCIDR, isValidIP, isWildcardDNS1123Subdomain } from './names.js';
+import { isDNS1035Label, isDNS1123Label, isDNS1123Subdomain, isValidCIDR, isValidIP, isWildcardDNS1123Subdomain } from './names.js';
 import { arr, enumField, immutable, intOrPercent, isObj, nonNegative, positive, validateLabelSelector, type Obj } from './common.js';
 
 function validateIngressBackend(b: Obj, path: string): FieldError[] {
@@ -460,4 +460,3 @@ export function validateCustomResourceDefinitionUpdate(n: Obj, o: Obj): FieldErr
   return errs;
 }
 
-void isQualifiedName;
