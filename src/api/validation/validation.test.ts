@@ -234,3 +234,67 @@ describe('Service, ConfigMap, Secret, RBAC', () => {
     ]);
   });
 });
+
+describe('networking, policy, storage, coordination, scheduling', () => {
+  const m = (name: string, namespace?: string) => ({ name, ...(namespace ? { namespace } : {}) });
+  // [gk, object, expected error lines] — valid objects first, then one typical mistake each.
+  const cases: Array<[string, KubeObject, string[]]> = [
+    [
+      'Ingress.networking.k8s.io',
+      {
+        metadata: m('i', 'd'),
+        spec: { rules: [{ host: 'a.example.com', http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'web', port: { number: 80 } } } }] } }] },
+      },
+      [],
+    ],
+    [
+      'Ingress.networking.k8s.io',
+      { metadata: m('i', 'd'), spec: { rules: [{ http: { paths: [{ path: '/', backend: { service: { name: 'web', port: { number: 80 } } } }] } }] } },
+      ['spec.rules[0].http.paths[0].pathType: Required value: pathType must be specified'],
+    ],
+    ['NetworkPolicy.networking.k8s.io', { metadata: m('n', 'd'), spec: { podSelector: {}, ingress: [{ from: [{ ipBlock: { cidr: '10.0.0.0/8' } }] }] } }, []],
+    [
+      'NetworkPolicy.networking.k8s.io',
+      { metadata: m('n', 'd'), spec: { podSelector: {}, policyTypes: ['Sideways'] } },
+      ['spec.policyTypes[0]: Unsupported value: "Sideways": supported values: "Egress", "Ingress"'],
+    ],
+    [
+      'HorizontalPodAutoscaler.autoscaling',
+      { apiVersion: 'autoscaling/v2', metadata: m('h', 'd'), spec: { scaleTargetRef: { kind: 'Deployment', name: 'web' }, minReplicas: 3, maxReplicas: 2 } },
+      ['spec.maxReplicas: Invalid value: 2: must be greater than or equal to `minReplicas`'],
+    ],
+    ['HorizontalPodAutoscaler.autoscaling', { apiVersion: 'autoscaling/v1', metadata: m('h', 'd'), spec: { scaleTargetRef: { kind: 'Deployment', name: 'web' }, maxReplicas: 2 } }, []],
+    [
+      'PodDisruptionBudget.policy',
+      { metadata: m('p', 'd'), spec: { minAvailable: 1, maxUnavailable: 1 } },
+      ['spec: Invalid value: minAvailable and maxUnavailable cannot be both set'],
+    ],
+    ['PersistentVolume', { metadata: m('pv'), spec: { capacity: { storage: '1Gi' }, accessModes: ['ReadWriteOnce'], hostPath: { path: '/data' } } }, []],
+    ['PersistentVolume', { metadata: m('pv'), spec: { capacity: { storage: '1Gi' }, accessModes: ['ReadWriteOnce'] } }, ['spec: Required value: must specify a volume type']],
+    ['PersistentVolumeClaim', { metadata: m('c', 'd'), spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } }, []],
+    [
+      'PersistentVolumeClaim',
+      { metadata: m('c', 'd'), spec: { resources: { requests: {} } } },
+      ['spec.accessModes: Required value: at least 1 access mode is required', 'spec.resources[storage]: Required value'],
+    ],
+    ['StorageClass.storage.k8s.io', { metadata: m('s'), provisioner: 'rancher.io/local-path' }, []],
+    ['Lease.coordination.k8s.io', { metadata: m('l', 'd'), spec: { holderIdentity: 'a', leaseDurationSeconds: 0 } }, ['spec.leaseDurationSeconds: Invalid value: 0: must be greater than 0']],
+    ['EndpointSlice.discovery.k8s.io', { metadata: m('e', 'd'), addressType: 'IPv4', endpoints: [{ addresses: ['10.0.0.1'] }], ports: [{ port: 80 }] }, []],
+    [
+      'EndpointSlice.discovery.k8s.io',
+      { metadata: m('e', 'd'), addressType: 'IPv4', endpoints: [{ addresses: [] }] },
+      ['endpoints[0].addresses: Required value: must contain at least 1 address'],
+    ],
+    ['PriorityClass.scheduling.k8s.io', { metadata: m('high'), value: 2000000000 }, ['value: Forbidden: maximum allowed value of a user defined priority is 1000000000']],
+    ['RuntimeClass.node.k8s.io', { metadata: m('r') }, ['handler: Required value']],
+    ['Role.rbac.authorization.k8s.io', { metadata: m('r', 'd'), rules: [{ apiGroups: [''], resources: ['pods'], verbs: [] }] }, ['rules[0].verbs: Required value: verbs must contain at least one value']],
+  ];
+  cases.forEach(([gk, obj, want], i) => {
+    test(`${gk} #${i}`, () => assert.deepEqual(lines(gk, defaulted(gk, obj)), want));
+  });
+  test('StorageClass parameters are immutable', () => {
+    const old = defaulted('StorageClass.storage.k8s.io', { metadata: m('s'), provisioner: 'p.io/x', parameters: { a: '1' } });
+    const changed = { ...structuredClone(old), parameters: { a: '2' } };
+    assert.deepEqual(validateUpdate('StorageClass.storage.k8s.io', changed, old).map(errorString), ['parameters: Forbidden: updates to parameters are forbidden.']);
+  });
+});
