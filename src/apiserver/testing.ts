@@ -37,7 +37,7 @@ export async function startTestApiServer(options: { clock?: Clock } = {}): Promi
   const api = await createApiServer({
     store,
     resources: builtinResources,
-    semantics: builtinSemantics(schemas),
+    semantics: builtinSemantics(schemas, builtinResources),
     patch: patchEngines(),
     selectors: selectorParsers,
     clock,

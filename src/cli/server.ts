@@ -187,7 +187,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     },
     store,
     resources: builtinResources,
-    semantics: builtinSemantics(schemas),
+    semantics: builtinSemantics(schemas, builtinResources),
     patch: patchEngines(),
     selectors: selectorParsers,
     clock: systemClock,

@@ -63,6 +63,10 @@ function goTypedSyntax(t: GoTyped): string {
         : '[]v1.LabelSelectorRequirement(nil)';
       return `v1.LabelSelector{MatchLabels:${ml}, MatchExpressions:${exprs}}`;
     }
+    case 'intstr.IntOrString':
+      // IntOrString is passed by value, so Go prints the raw struct rather than its String().
+      if (typeof v === 'string') return `intstr.IntOrString{Type:1, IntVal:0, StrVal:${goQuote(v)}}`;
+      return `intstr.IntOrString{Type:0, IntVal:${typeof v === 'number' ? v : 0}, StrVal:""}`;
     case 'rbac.RoleRef':
       return `rbac.RoleRef{APIGroup:${goQuote(String(v?.apiGroup ?? ''))}, Kind:${goQuote(String(v?.kind ?? ''))}, Name:${goQuote(String(v?.name ?? ''))}}`;
     default:
@@ -138,5 +142,5 @@ export function key(path: string, k: string): string {
 
 /** The text `field: body` of one error, as errs.ToAggregate() prints it. */
 export function errorString(e: FieldError): string {
-  return `${e.field || '<nil>'}: ${e.message}`;
+  return `${e.field}: ${e.message}`;
 }
