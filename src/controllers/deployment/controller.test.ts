@@ -49,9 +49,17 @@ async function rolloutComplete(h: Harness, name: string): Promise<KubeObject> {
 }
 
 async function editTemplate(h: Harness, name: string, edit: (d: KubeObject) => void): Promise<void> {
-  const d = await deployments(h).get('default', name);
-  edit(d);
-  await deployments(h).update(d);
+  // The controller writes status concurrently: read-modify-write with conflict retries, as kubectl edit would.
+  for (let attempt = 0; ; attempt++) {
+    const d = await deployments(h).get('default', name);
+    edit(d);
+    try {
+      await deployments(h).update(d);
+      return;
+    } catch (e) {
+      if ((e as { code?: number }).code !== 409 || attempt > 10) throw e;
+    }
+  }
 }
 
 describe('deployment controller', () => {
