@@ -232,8 +232,10 @@ export class PodSyncer {
         }
         const config = this.sandboxConfig(pod, dead.length);
         await fsp.mkdir(config.logDirectory!, { recursive: true });
+        let createdId: string | undefined;
         try {
           const id = await this.o.runtime.runPodSandbox(config);
+          createdId = id;
           network = { sandboxId: id, ips: [...this.o.hostIPs], routable: true };
           if (!pod.spec.hostNetwork) {
             const status = await this.o.runtime.podSandboxStatus(id);
@@ -246,6 +248,13 @@ export class PodSyncer {
           sandbox = state.sandboxes.find((s) => s.id === id);
         } catch (err) {
           this.o.recorder.event(pod, 'Warning', 'FailedCreatePodSandBox', `Failed to create pod sandbox: ${(err as Error).message}`);
+          // A sandbox without its network must not host containers: remove it so the next sync starts over.
+          if (createdId) {
+            await this.tearDownNetwork(pod, createdId).catch(() => undefined);
+            await this.o.runtime.stopPodSandbox(createdId).catch(() => undefined);
+            await this.o.runtime.removePodSandbox(createdId).catch(() => undefined);
+          }
+          network = undefined;
           blocked = true;
           requeueAfterMs = 5_000;
         }

@@ -67,7 +67,7 @@ describe('pods on runc with the real kubectl', { skip: process.getuid?.() !== 0 
         apiVersion: 'v1',
         kind: 'Pod',
         metadata: { name: 'unhealthy' },
-        spec: { containers: [{ name: 'c', image: 'busybox', command: ['sh', '-c', 'touch /tmp/alive; sleep 2; rm /tmp/alive; sleep 600'], livenessProbe: { exec: { command: ['cat', '/tmp/alive'] }, periodSeconds: 1, failureThreshold: 1 } }] },
+        spec: { terminationGracePeriodSeconds: 1, containers: [{ name: 'c', image: 'busybox', command: ['sh', '-c', 'touch /tmp/alive; sleep 2; rm /tmp/alive; sleep 600'], livenessProbe: { exec: { command: ['cat', '/tmp/alive'] }, periodSeconds: 1, failureThreshold: 1 } }] },
       }),
     });
     await eventually(() => (pod('unhealthy').status.containerStatuses?.[0]?.restartCount ?? 0) >= 1, 'a restart', 40_000);

@@ -51,6 +51,7 @@ export function createCniPodNetwork(options: CniPodNetworkOptions): PodNetwork {
     // Written once per process from the node's podCIDR, which never changes once allocated.
     network ??= (async () => {
       const podCIDR = await options.podCidr();
+      await resetStaleBridge(options.bridge ?? 'navarch0', podCIDR, options.run);
       const file = await writeDefaultConfList(options.confDir, { podCIDR, bridge: options.bridge, ipamDataDir: join(stateDir, 'networks') });
       return loadConfList(file);
     })().catch((e) => {
@@ -96,4 +97,20 @@ export function createCniPodNetwork(options: CniPodNetworkOptions): PodNetwork {
       await cni.del(loopback, runtimeConf(pod, 'lo')).catch(() => {});
     },
   };
+}
+
+/**
+ * The bridge survives its node process. If it still carries the gateway of another pod CIDR
+ * (the node was re-created with a new one), the bridge plugin would refuse every ADD: remove it
+ * so the plugin builds it afresh for this node's subnet.
+ */
+async function resetStaleBridge(bridge: string, podCIDR: string, run?: CommandRunner): Promise<void> {
+  const exec = run ?? (await import('../exec.js')).runCommand;
+  const shown = await exec('ip', ['-4', '-o', 'addr', 'show', 'dev', bridge]);
+  if (shown.code !== 0) return; // no bridge yet
+  const [base, bits] = podCIDR.split('/');
+  const n = base.split('.').reduce((acc, o) => acc * 256 + Number(o), 0) + 1;
+  const gateway = `${[24, 16, 8, 0].map((s) => Math.floor(n / 2 ** s) % 256).join('.')}/${bits}`;
+  const addresses = [...shown.stdout.matchAll(/inet (\S+)/g)].map((m) => m[1]);
+  if (addresses.length > 0 && !addresses.includes(gateway)) await exec('ip', ['link', 'del', bridge]);
 }
