@@ -45,13 +45,17 @@ function splitByPDB(victims: PodInfo[], pdbs: KubeObject[]): { violating: PodInf
   return { violating, nonViolating };
 }
 
-/** Pure dry run on one node: the smallest set of lower-priority pods whose removal lets `pod` fit, or undefined. */
-export function selectVictimsOnNode(state: CycleState, pod: PodInfo, node: NodeInfo, framework: Framework, pdbs: KubeObject[]): Candidate | undefined {
+/**
+ * Pure dry run on one node: the smallest set of lower-priority pods whose removal lets `pod`
+ * fit, or why there is none (no lower-priority pods; or the Filter status even without them).
+ */
+export function selectVictimsOnNode(state: CycleState, pod: PodInfo, node: NodeInfo, framework: Framework, pdbs: KubeObject[]): Candidate | Status {
   const trial = node.clone();
   const potential = node.pods.filter((p) => p.priority < pod.priority);
-  if (potential.length === 0) return undefined;
+  if (potential.length === 0) return status('UnschedulableAndUnresolvable', noVictimsFound);
   for (const p of potential) trial.removePod(p.key);
-  if (framework.runFilter(state, pod, trial)) return undefined;
+  const stillFailing = framework.runFilter(state, pod, trial);
+  if (stillFailing) return stillFailing;
   // Highest priority first, then longest running: the most valuable get reprieved first.
   potential.sort((a, b) => b.priority - a.priority || startTime(a) - startTime(b));
   const { violating, nonViolating } = splitByPDB(potential, pdbs);
@@ -108,21 +112,21 @@ export function dryRunPreemption(state: CycleState, pod: PodInfo, statuses: Map<
     }
   }
   const candidates: Candidate[] = [];
-  const outcome = new Map<string, string>();
+  const outcome = new Map<string, string[]>();
   for (const node of nodes) {
     const s = statuses.get(node.name);
     if (!s || s.code === 'UnschedulableAndUnresolvable') {
-      outcome.set(node.name, preemptionNotHelpful);
+      outcome.set(node.name, [preemptionNotHelpful]);
       continue;
     }
-    const candidate = selectVictimsOnNode(state, pod, node, framework, pdbs);
-    if (candidate) candidates.push(candidate);
-    else outcome.set(node.name, noVictimsFound);
+    const result = selectVictimsOnNode(state, pod, node, framework, pdbs);
+    if ('victims' in result) candidates.push(result);
+    else outcome.set(node.name, result.reasons);
   }
   const best = pickCandidate(candidates);
   if (best) return { candidate: best };
   const histogram = new Map<string, number>();
-  for (const reason of outcome.values()) histogram.set(reason, (histogram.get(reason) ?? 0) + 1);
+  for (const reasons of outcome.values()) for (const reason of reasons) histogram.set(reason, (histogram.get(reason) ?? 0) + 1);
   const parts = [...histogram].map(([r, n]) => `${n} ${r}`).sort();
   return { message: `0/${nodes.length} nodes are available: ${parts.join(', ')}.` };
 }
