@@ -53,3 +53,30 @@ export function makePod(name: string, o: PodSpecOptions = {}): KubeObject {
     status: { phase: 'Pending' },
   };
 }
+
+import { CycleState, scoreNodes, Framework, type Plugin } from './framework.js';
+import { newPodInfo, type Snapshot } from './node-info.js';
+
+/** Runs one plugin's PreFilter and Filter: node name → "" (fits) or its reasons; "prefilter: …" when PreFilter rejected. */
+export function filterResults(plugin: Plugin, snapshot: Snapshot, pod: KubeObject): Record<string, string> {
+  const state = new CycleState(snapshot);
+  const info = newPodInfo(pod);
+  const pre = plugin.preFilter?.(state, info);
+  const out: Record<string, string> = {};
+  for (const node of snapshot.nodeInfoList()) {
+    if (pre && pre.code !== 'Skip') out[node.name] = `prefilter: ${pre.reasons.join(', ')}`;
+    else if (pre?.code === 'Skip') out[node.name] = '';
+    else out[node.name] = plugin.filter?.(state, info, node)?.reasons.join(', ') ?? '';
+  }
+  return out;
+}
+
+/** One plugin's normalized scores by node name (weight 1). */
+export function scoreResults(plugin: Plugin, snapshot: Snapshot, pod: KubeObject): Record<string, number> {
+  const state = new CycleState(snapshot);
+  const info = newPodInfo(pod);
+  plugin.preFilter?.(state, info);
+  const nodes = snapshot.nodeInfoList();
+  const totals = scoreNodes(state, info, new Framework([{ plugin }]), nodes);
+  return Object.fromEntries(nodes.map((n, i) => [n.name, totals[i]]));
+}
