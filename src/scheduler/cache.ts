@@ -74,6 +74,10 @@ export class SchedulerCache {
     this.snapshot.removePod(key, node);
   }
 
+  assumedCount(): number {
+    return this.assumed.size;
+  }
+
   podCount(): number {
     return this.podNodes.size;
   }

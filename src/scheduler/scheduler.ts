@@ -2,6 +2,7 @@
 // scheduling queue current, and runs one scheduling cycle at a time (pure, over the cache's
 // snapshot) followed by an asynchronous binding cycle per pod (Permit wait, PreBind, Bind),
 // so the next pod is placed while earlier bindings are still on the wire.
+import { setMaxListeners } from 'node:events';
 import type { KubeObject } from '../api/types.js';
 import { createClient, type ResourceRef } from '../client/client.js';
 import type { Clock } from '../client/clock.js';
@@ -345,7 +346,13 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       w?.resolve({ code: 'Unschedulable', reasons: [message] });
       return !!w;
     },
-    async start(signal) {
+    async start(outer) {
+      // Eight informers, the queue and the loop all listen for the stop: one inner signal, sized for them.
+      const inner = new AbortController();
+      setMaxListeners(32, inner.signal);
+      if (outer.aborted) inner.abort();
+      else outer.addEventListener('abort', () => inner.abort(), { once: true });
+      const signal = inner.signal;
       factory.start(signal);
       if (!(await Promise.all(informers.map((i) => i.waitForSync(signal)))).every(Boolean)) return;
       synced = true;
