@@ -133,3 +133,18 @@ describe('podRequests', () => {
     assert.equal(podRequests(pod).memory, 1024 ** 3);
   });
 });
+
+describe('nominated pods', () => {
+  test('a lower-priority pod cannot take room held for a nominated pod', () => {
+    const snapshot = buildSnapshot([makeNode('a', { cpu: '1' }), makeNode('b', { cpu: '1' })], [makePod('busy', { cpu: '1', nodeName: 'b' })]);
+    snapshot.setNominated(newPodInfo(makePod('preemptor', { cpu: '1', priority: 100 })), 'a');
+    const low = schedulePod(snapshot, newPodInfo(makePod('low', { cpu: '500m', priority: 0 })), framework());
+    assert.ok('failure' in low);
+    assert.equal(low.failure.statuses.get('a')?.reasons[0], 'Insufficient cpu');
+    const preemptor = schedulePod(snapshot, newPodInfo(makePod('preemptor', { cpu: '1', priority: 100 })), framework());
+    assert.ok('node' in preemptor);
+    assert.equal(preemptor.node, 'a');
+    const higher = schedulePod(snapshot, newPodInfo(makePod('higher', { cpu: '500m', priority: 200 })), framework());
+    assert.ok('node' in higher, 'higher-priority pods are not held back');
+  });
+});

@@ -129,6 +129,22 @@ export class Framework {
     return undefined;
   }
 
+  /**
+   * Filter as if the pods nominated to this node (of at least this pod's priority) were
+   * already there — the room preemption freed is theirs — and also without them, since
+   * they may yet land elsewhere (Kubernetes' two passes).
+   */
+  runFilterWithNominatedPods(state: CycleState, pod: PodInfo, node: NodeInfo): Status | undefined {
+    const nominated = state.snapshot.nominatedPodsFor(node.name, pod);
+    if (nominated) {
+      const withNominated = node.clone();
+      for (const p of nominated) withNominated.addPod(p);
+      const s = this.runFilter(state, pod, withNominated);
+      if (s) return s;
+    }
+    return this.runFilter(state, pod, node);
+  }
+
   runReserve(state: CycleState, pod: PodInfo, nodeName: string): Status | undefined {
     for (const p of this.reservePlugins) {
       const s = p.reserve!(state, pod, nodeName);
@@ -220,7 +236,7 @@ export function schedulePod(snapshot: Snapshot, pod: PodInfo, framework: Framewo
   let processed = 0;
   for (; processed < nodes.length && feasible.length < toFind; processed++) {
     const node = nodes[(start + processed) % nodes.length];
-    const s = framework.runFilter(state, pod, node);
+    const s = framework.runFilterWithNominatedPods(state, pod, node);
     if (!s) {
       feasible.push(node);
     } else if (s.code === 'Error') {

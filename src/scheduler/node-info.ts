@@ -246,6 +246,9 @@ export class Snapshot {
   private imageCounts: Map<string, number> | undefined;
   storage: StorageView = { pvcs: new Map(), pvs: new Map(), storageClasses: new Map() };
   pdbs: KubeObject[] = [];
+  /** Pods that preemption made room for, by nominated node: kept out of reach of lower-priority pods. */
+  private nominated = new Map<string, Map<string, PodInfo>>();
+  private nominatedNode = new Map<string, string>();
   namespaceLabels: (ns: string) => Record<string, string> | undefined = () => undefined;
 
   /** Nodes that exist (a NodeInfo may hold pods of a node not seen yet). */
@@ -268,6 +271,31 @@ export class Snapshot {
       for (const n of this.nodeInfoList()) for (const name of n.images.keys()) this.imageCounts.set(name, (this.imageCounts.get(name) ?? 0) + 1);
     }
     return this.imageCounts.get(image) ?? 0;
+  }
+
+  /** Records (or, with nodeName undefined, clears) a pod's nomination. */
+  setNominated(info: PodInfo, nodeName: string | undefined): void {
+    const previous = this.nominatedNode.get(info.key);
+    if (previous !== undefined) {
+      const pods = this.nominated.get(previous)!;
+      pods.delete(info.key);
+      if (pods.size === 0) this.nominated.delete(previous);
+      this.nominatedNode.delete(info.key);
+    }
+    if (!nodeName) return;
+    let pods = this.nominated.get(nodeName);
+    if (!pods) this.nominated.set(nodeName, (pods = new Map()));
+    pods.set(info.key, info);
+    this.nominatedNode.set(info.key, nodeName);
+  }
+
+  /** Nominated pods on `nodeName` that `pod` must leave room for (same or higher priority, not itself). */
+  nominatedPodsFor(nodeName: string, pod: PodInfo): PodInfo[] | undefined {
+    const pods = this.nominated.get(nodeName);
+    if (!pods) return undefined;
+    const out: PodInfo[] = [];
+    for (const p of pods.values()) if (p.key !== pod.key && p.priority >= pod.priority) out.push(p);
+    return out.length ? out : undefined;
   }
 
   get(name: string): NodeInfo | undefined {

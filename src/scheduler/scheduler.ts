@@ -126,8 +126,15 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     return pc ? { ...pod, spec: { ...pod.spec, priority: pc.value ?? 0 } } : pod;
   }
 
+  /** Nominations come from status.nominatedNodeName, ours or another scheduler's. */
+  function trackNomination(pod: Pod): void {
+    const node = !pod.spec?.nodeName && !pod.metadata.deletionTimestamp ? pod.status?.nominatedNodeName || undefined : undefined;
+    snapshot.setNominated(newPodInfo(withPriority(pod)), node);
+  }
+
   podInformer.addEventHandler({
     onAdd(pod) {
+      if (pod.status?.nominatedNodeName) trackNomination(pod);
       if (pod.spec?.nodeName) {
         if (isTerminal(pod)) return;
         cache.addPod(pod);
@@ -137,6 +144,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       }
     },
     onUpdate(old, pod) {
+      if (pod.status?.nominatedNodeName || old.status?.nominatedNodeName) trackNomination(pod);
       if (pod.spec?.nodeName) {
         if (!old.spec?.nodeName) queue.delete(pod);
         if (isTerminal(pod)) {
@@ -154,6 +162,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     },
     onDelete(obj) {
       const pod = objectFromDeleted(obj);
+      if (pod.status?.nominatedNodeName) snapshot.setNominated(newPodInfo(pod), undefined);
       if (pod.spec?.nodeName || cache.isAssumed(podKey(pod))) {
         cache.removePod(pod);
         move('AssignedPodDelete');
@@ -255,6 +264,8 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       const f = result.failure;
       q.unschedulablePlugins = f.unschedulablePlugins;
       const post = await runPostFilter(result.state, q.podInfo, f.statuses);
+      // Hold the freed room at once; the status write that records it comes back later.
+      if (post.nominatedNodeName) snapshot.setNominated(q.podInfo, post.nominatedNodeName);
       handleFailure(q, cycle, 'Unschedulable', fitErrorMessage(f.numAllNodes, f.statuses, f.preFilterStatus, post.message), post.nominatedNodeName);
       return;
     }
@@ -262,6 +273,8 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     const state = result.state;
     const assumed: PodInfo = { ...q.podInfo, pod: { ...q.podInfo.pod, spec: { ...q.podInfo.pod.spec, nodeName } } };
     cache.assumePod(assumed, nodeName);
+    // Placed: its nomination, if any, has served its purpose.
+    snapshot.setNominated(q.podInfo, undefined);
     const reserveStatus = framework.runReserve(state, q.podInfo, nodeName);
     if (reserveStatus) {
       framework.runUnreserve(state, q.podInfo, nodeName);
