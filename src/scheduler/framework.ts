@@ -32,6 +32,14 @@ export class CycleState {
   write(key: string, value: unknown): void {
     this.data.set(key, value);
   }
+  /** A copy for a what-if (preemption, nominated pods). Values are shared: plugins copy on write in addPod/removePod. */
+  clone(): CycleState {
+    const copy = new CycleState(this.snapshot);
+    for (const [k, v] of this.data) copy.data.set(k, v);
+    for (const name of this.skipFilter) copy.skipFilter.add(name);
+    for (const name of this.skipScore) copy.skipScore.add(name);
+    return copy;
+  }
 }
 
 export interface PostFilterResult {
@@ -49,6 +57,12 @@ export interface Plugin {
   readonly name: string;
   preFilter?(state: CycleState, pod: PodInfo): Status | undefined;
   filter?(state: CycleState, pod: PodInfo, node: NodeInfo): Status | undefined;
+  /**
+   * PreFilter extensions: keep PreFilter's cluster-wide state right when a what-if adds or
+   * removes `other` on `node` (preemption victims, nominated pods). Must copy before changing.
+   */
+  addPod?(state: CycleState, pod: PodInfo, other: PodInfo, node: NodeInfo): void;
+  removePod?(state: CycleState, pod: PodInfo, other: PodInfo, node: NodeInfo): void;
   /** Called when Filter found no node; `statuses` says why each node failed. */
   postFilter?(state: CycleState, pod: PodInfo, statuses: Map<string, Status>): Promise<PostFilterResult>;
   /** Skip status = this plugin has nothing to score for this pod. */
@@ -138,11 +152,23 @@ export class Framework {
     const nominated = state.snapshot.nominatedPodsFor(node.name, pod);
     if (nominated) {
       const withNominated = node.clone();
-      for (const p of nominated) withNominated.addPod(p);
-      const s = this.runFilter(state, pod, withNominated);
+      const what = state.clone();
+      for (const p of nominated) {
+        withNominated.addPod(p);
+        this.runAddPod(what, pod, p, withNominated);
+      }
+      const s = this.runFilter(what, pod, withNominated);
       if (s) return s;
     }
     return this.runFilter(state, pod, node);
+  }
+
+  runAddPod(state: CycleState, pod: PodInfo, other: PodInfo, node: NodeInfo): void {
+    for (const p of this.preFilterPlugins) if (p.addPod && !state.skipFilter.has(p.name)) p.addPod(state, pod, other, node);
+  }
+
+  runRemovePod(state: CycleState, pod: PodInfo, other: PodInfo, node: NodeInfo): void {
+    for (const p of this.preFilterPlugins) if (p.removePod && !state.skipFilter.has(p.name)) p.removePod(state, pod, other, node);
   }
 
   runReserve(state: CycleState, pod: PodInfo, nodeName: string): Status | undefined {

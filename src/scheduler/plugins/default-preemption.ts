@@ -49,11 +49,15 @@ function splitByPDB(victims: PodInfo[], pdbs: KubeObject[]): { violating: PodInf
  * Pure dry run on one node: the smallest set of lower-priority pods whose removal lets `pod`
  * fit, or why there is none (no lower-priority pods; or the Filter status even without them).
  */
-export function selectVictimsOnNode(state: CycleState, pod: PodInfo, node: NodeInfo, framework: Framework, pdbs: KubeObject[]): Candidate | Status {
+export function selectVictimsOnNode(cycleState: CycleState, pod: PodInfo, node: NodeInfo, framework: Framework, pdbs: KubeObject[]): Candidate | Status {
   const trial = node.clone();
+  const state = cycleState.clone();
   const potential = node.pods.filter((p) => p.priority < pod.priority);
   if (potential.length === 0) return status('UnschedulableAndUnresolvable', noVictimsFound);
-  for (const p of potential) trial.removePod(p.key);
+  for (const p of potential) {
+    trial.removePod(p.key);
+    framework.runRemovePod(state, pod, p, trial);
+  }
   const stillFailing = framework.runFilter(state, pod, trial);
   if (stillFailing) return stillFailing;
   // Highest priority first, then longest running: the most valuable get reprieved first.
@@ -63,8 +67,10 @@ export function selectVictimsOnNode(state: CycleState, pod: PodInfo, node: NodeI
   let pdbViolations = 0;
   const reprieve = (p: PodInfo): boolean => {
     trial.addPod(p);
+    framework.runAddPod(state, pod, p, trial);
     if (framework.runFilter(state, pod, trial)) {
       trial.removePod(p.key);
+      framework.runRemovePod(state, pod, p, trial);
       victims.push(p);
       return false;
     }

@@ -37,6 +37,36 @@ interface FilterState {
 }
 
 const filterKey = 'InterPodAffinity/filter';
+
+function copyCounts(counts: TopologyCounts): TopologyCounts {
+  return new Map([...counts].map(([k, v]) => [k, new Map(v)]));
+}
+
+/** What-if: `other` on `node` joins (+1) or leaves (−1) the cluster the PreFilter state describes. */
+function adjust(state: CycleState, pod: PodInfo, other: PodInfo, node: NodeInfo, sign: number): void {
+  const old = state.read<FilterState>(filterKey);
+  if (!old) return;
+  const nsLabels = state.snapshot.namespaceLabels;
+  const s: FilterState = { ...old, existingAntiAffinity: copyCounts(old.existingAntiAffinity), affinity: copyCounts(old.affinity), antiAffinity: copyCounts(old.antiAffinity) };
+  for (const term of other.requiredAntiAffinity) {
+    const value = node.labels[term.topologyKey];
+    if (value !== undefined && termMatches(term, pod.pod, nsLabels)) bump(s.existingAntiAffinity, term.topologyKey, value, sign);
+  }
+  if (pod.requiredAffinity.length && pod.requiredAffinity.every((t) => termMatches(t, other.pod, nsLabels))) {
+    for (const t of pod.requiredAffinity) {
+      const value = node.labels[t.topologyKey];
+      if (value !== undefined) bump(s.affinity, t.topologyKey, value, sign);
+    }
+    let any = false;
+    for (const values of s.affinity.values()) for (const n of values.values()) if (n > 0) any = true;
+    s.affinityPodsExist = any;
+  }
+  for (const t of pod.requiredAntiAffinity) {
+    const value = node.labels[t.topologyKey];
+    if (value !== undefined && termMatches(t, other.pod, nsLabels)) bump(s.antiAffinity, t.topologyKey, value, sign);
+  }
+  state.write(filterKey, s);
+}
 const scoreKey = 'InterPodAffinity/score';
 
 export function interPodAffinity(args: { hardPodAffinityWeight?: number } = {}): Plugin {
@@ -78,6 +108,12 @@ export function interPodAffinity(args: { hardPodAffinityWeight?: number } = {}):
       }
       state.write(filterKey, s);
       return undefined;
+    },
+    addPod(state, pod, other, node) {
+      adjust(state, pod, other, node, 1);
+    },
+    removePod(state, pod, other, node) {
+      adjust(state, pod, other, node, -1);
     },
     filter(state, pod, node) {
       const s = state.read<FilterState>(filterKey)!;

@@ -115,6 +115,27 @@ function hasAllKeys(node: NodeInfo, constraints: Constraint[]): boolean {
   return true;
 }
 
+function minCount(c: Constraint, counts: Map<string, number>): number {
+  if (counts.size < c.minDomains) return 0;
+  let min = Infinity;
+  for (const v of counts.values()) min = Math.min(min, v);
+  return min === Infinity ? 0 : min;
+}
+
+/** What-if: `other` on `node` joins (+1) or leaves (−1). */
+function adjust(state: CycleState, pod: PodInfo, other: PodInfo, node: NodeInfo, sign: number): void {
+  const old = state.read<FilterState>(filterKey);
+  if (!old || other.pod.metadata.namespace !== pod.pod.metadata.namespace || !hasAllKeys(node, old.constraints)) return;
+  const s: FilterState = { constraints: old.constraints, counts: old.counts.map((m) => new Map(m)), minCounts: [...old.minCounts] };
+  s.constraints.forEach((c, i) => {
+    if (!eligible(c, pod, node) || !matches(c.selector, other.pod.metadata.labels)) return;
+    const value = node.labels[c.topologyKey];
+    s.counts[i].set(value, (s.counts[i].get(value) ?? 0) + sign);
+    s.minCounts[i] = minCount(c, s.counts[i]);
+  });
+  state.write(filterKey, s);
+}
+
 export function podTopologySpread(args: { systemDefaulting?: boolean } = {}): Plugin {
   const systemDefaults = args.systemDefaulting ?? true;
   return {
@@ -132,14 +153,15 @@ export function podTopologySpread(args: { systemDefaulting?: boolean } = {}): Pl
           counts[i].set(value, (counts[i].get(value) ?? 0) + countMatching(node, c.selector, ns));
         });
       }
-      const minCounts = constraints.map((c, i) => {
-        if (counts[i].size < c.minDomains) return 0;
-        let min = Infinity;
-        for (const v of counts[i].values()) min = Math.min(min, v);
-        return min === Infinity ? 0 : min;
-      });
+      const minCounts = constraints.map((c, i) => minCount(c, counts[i]));
       state.write(filterKey, { constraints, counts, minCounts } satisfies FilterState);
       return undefined;
+    },
+    addPod(state, pod, other, node) {
+      adjust(state, pod, other, node, 1);
+    },
+    removePod(state, pod, other, node) {
+      adjust(state, pod, other, node, -1);
     },
     filter(state, pod, node) {
       const s = state.read<FilterState>(filterKey);

@@ -115,3 +115,35 @@ describe('DefaultPreemption dry run', () => {
     assert.equal(r.candidate?.pdbViolations, 0);
   });
 });
+
+describe('preemption with inter-pod constraints', () => {
+  const framework = new Framework(defaultPluginConfigs());
+  test("evicting the pod whose anti-affinity refuses the preemptor makes room", () => {
+    const refuser = makePod('refuser', {
+      priority: 0,
+      nodeName: 'a',
+      spec: { affinity: { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: { app: 'web' } }, topologyKey: 'kubernetes.io/hostname' }] } } },
+    });
+    const snapshot = buildSnapshot([makeNode('a')], [refuser]);
+    const info = newPodInfo(makePod('web', { labels: { app: 'web' }, priority: 100 }));
+    const result = schedulePod(snapshot, info, framework);
+    assert.ok('failure' in result);
+    assert.equal(result.failure.message, "0/1 nodes are available: 1 node(s) didn't satisfy existing pods anti-affinity rules.");
+    const r = dryRunPreemption(result.state, info, result.failure.statuses, framework, []);
+    assert.deepEqual(r.candidate?.victims.map((v) => v.pod.metadata.name), ['refuser']);
+  });
+  test('a nominated pod counts toward topology spread of lower-priority pods', () => {
+    const nodes = [makeNode('a', { labels: { zone: 'z1' } }), makeNode('b', { labels: { zone: 'z2' } })];
+    const snapshot = buildSnapshot(nodes, [makePod('b1', { labels: { app: 'w' }, nodeName: 'b' })]);
+    const spreadSpec = { topologySpreadConstraints: [{ maxSkew: 1, topologyKey: 'zone', whenUnsatisfiable: 'DoNotSchedule', labelSelector: { matchLabels: { app: 'w' } } }] };
+    snapshot.setNominated(newPodInfo(makePod('held', { labels: { app: 'w' }, priority: 100, spec: spreadSpec })), 'a');
+    const result = schedulePod(snapshot, newPodInfo(makePod('low', { labels: { app: 'w' }, priority: 0, spec: spreadSpec })), framework);
+    // With the nominated pod in z1 both zones hold one; a second in z1 (2 − 1) still fits, as does z2.
+    assert.ok('node' in result);
+    snapshot.setNominated(newPodInfo(makePod('held2', { labels: { app: 'w' }, priority: 100 })), 'a');
+    const crowded = schedulePod(snapshot, newPodInfo(makePod('low2', { labels: { app: 'w' }, priority: 0, spec: spreadSpec })), framework);
+    // z1 would hold 3 against 1 with both nominated pods; z2 fails the pass without them (2 against 0).
+    assert.ok('failure' in crowded);
+    assert.equal(crowded.failure.statuses.get('a')?.reasons[0], "node(s) didn't match pod topology spread constraints");
+  });
+});
