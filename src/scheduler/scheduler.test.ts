@@ -100,6 +100,14 @@ describe('scheduler against the API server', () => {
     await waitForAsync(async () => (await podOf('urgent')).spec.nodeName === 'node-p');
   });
 
+  test('gated pods report SchedulingGated and are scheduled once the gates go', async () => {
+    await pods().create('default', apiPod(makePod('gated', { spec: { schedulingGates: [{ name: 'example.com/quota' }] } })));
+    await waitForAsync(async () => (await podOf('gated')).status?.conditions?.some((c: any) => c.reason === 'SchedulingGated'));
+    assert.equal((await podOf('gated')).spec.nodeName, undefined);
+    await pods().patch('default', 'gated', 'merge', { spec: { schedulingGates: null } });
+    await waitForAsync(async () => !!(await podOf('gated')).spec.nodeName);
+  });
+
   test('pods for another scheduler are left alone', async () => {
     await pods().create('default', apiPod(makePod('other', { spec: { schedulerName: 'my-scheduler' } })));
     await new Promise((r) => setTimeout(r, 100));

@@ -126,6 +126,12 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     return pc ? { ...pod, spec: { ...pod.spec, priority: pc.value ?? 0 } } : pod;
   }
 
+  /** Pods held back by spec.schedulingGates say so, as Kubernetes' SchedulingGates plugin does. */
+  function reportGated(pod: Pod): void {
+    if (!pod.spec?.schedulingGates?.length) return;
+    void updatePodStatus(pod, 'SchedulingGated', 'Scheduling is blocked due to non-empty scheduling gates');
+  }
+
   /** Nominations come from status.nominatedNodeName, ours or another scheduler's. */
   function trackNomination(pod: Pod): void {
     const node = !pod.spec?.nodeName && !pod.metadata.deletionTimestamp ? pod.status?.nominatedNodeName || undefined : undefined;
@@ -141,6 +147,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
         move('AssignedPodAdd');
       } else if (responsible(pod) && !isTerminal(pod) && !pod.metadata.deletionTimestamp) {
         queue.add(withPriority(pod));
+        reportGated(pod);
       }
     },
     onUpdate(old, pod) {
@@ -157,7 +164,10 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
         if (!confirming) move(old.spec?.nodeName ? 'AssignedPodUpdate' : 'AssignedPodAdd');
       } else if (responsible(pod)) {
         if (isTerminal(pod) || pod.metadata.deletionTimestamp) queue.delete(pod);
-        else if (schedulingRelevant(old) !== schedulingRelevant(pod) || !queue.has(podKey(pod))) queue.update(withPriority(pod));
+        else if (schedulingRelevant(old) !== schedulingRelevant(pod) || !queue.has(podKey(pod))) {
+          queue.update(withPriority(pod));
+          reportGated(pod);
+        }
       }
     },
     onDelete(obj) {
