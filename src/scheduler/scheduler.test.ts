@@ -136,6 +136,56 @@ describe('scheduler against the API server', () => {
   });
 });
 
+describe('scheduler with static local volumes', () => {
+  test('binds the PV on the node it lives on and lands the pod there', async () => {
+    const server = await startTestApiServer();
+    const abort = new AbortController();
+    try {
+      const c = server.client;
+      for (const n of ['node-a', 'node-b']) await c.resource(nodesRef).create(undefined, makeNode(n));
+      await c.resource({ group: 'storage.k8s.io', version: 'v1', resource: 'storageclasses', namespaced: false, kind: 'StorageClass' }).create(undefined, {
+        apiVersion: 'storage.k8s.io/v1',
+        kind: 'StorageClass',
+        metadata: { name: 'local' },
+        provisioner: 'kubernetes.io/no-provisioner',
+        volumeBindingMode: 'WaitForFirstConsumer',
+      });
+      const pvs = c.resource({ group: '', version: 'v1', resource: 'persistentvolumes', namespaced: false, kind: 'PersistentVolume' });
+      await pvs.create(undefined, {
+        apiVersion: 'v1',
+        kind: 'PersistentVolume',
+        metadata: { name: 'pv-b' },
+        spec: {
+          capacity: { storage: '10Gi' },
+          accessModes: ['ReadWriteOnce'],
+          storageClassName: 'local',
+          local: { path: '/mnt/disk' },
+          nodeAffinity: { required: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: ['node-b'] }] }] } },
+        },
+      });
+      const pvcs = c.resource({ group: '', version: 'v1', resource: 'persistentvolumeclaims', namespaced: true, kind: 'PersistentVolumeClaim' });
+      await pvcs.create('default', {
+        apiVersion: 'v1',
+        kind: 'PersistentVolumeClaim',
+        metadata: { name: 'data' },
+        spec: { storageClassName: 'local', accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } },
+      });
+      const scheduler = createScheduler({ transport: server.transport() });
+      const running = scheduler.start(abort.signal);
+      await c.resource(podsRef).create('default', apiPod(makePod('db', { spec: { volumes: [{ name: 'data', persistentVolumeClaim: { claimName: 'data' } }] } })));
+      await waitForAsync(async () => !!(await c.resource(podsRef).get('default', 'db')).spec.nodeName);
+      assert.equal((await c.resource(podsRef).get('default', 'db')).spec.nodeName, 'node-b');
+      assert.equal((await pvs.get(undefined, 'pv-b')).spec.claimRef?.name, 'data');
+      assert.equal((await pvcs.get('default', 'data')).spec.volumeName, 'pv-b');
+      abort.abort();
+      await running;
+    } finally {
+      abort.abort();
+      await server.close();
+    }
+  });
+});
+
 async function waitForAsync(condition: () => Promise<boolean | undefined>, timeoutMs = 5000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {

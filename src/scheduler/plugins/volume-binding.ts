@@ -58,7 +58,8 @@ function pvMatchesClaim(pv: KubeObject, claim: KubeObject, node: NodeInfo): bool
   if (pv.metadata.deletionTimestamp) return false;
   const ref = pv.spec?.claimRef;
   if (ref && (ref.namespace !== claim.metadata.namespace || ref.name !== claim.metadata.name || (ref.uid && ref.uid !== claim.metadata.uid))) return false;
-  if (!ref && pv.status?.phase && pv.status.phase !== 'Available') return false;
+  // A new PV is Pending until the PV controller sees it; only Released/Failed ones are out of play.
+  if (!ref && (pv.status?.phase === 'Released' || pv.status?.phase === 'Failed')) return false;
   if ((pv.spec?.storageClassName ?? '') !== storageClassOf(claim)) return false;
   if ((pv.spec?.volumeMode ?? 'Filesystem') !== (claim.spec?.volumeMode ?? 'Filesystem')) return false;
   const modes: string[] = pv.spec?.accessModes ?? [];
