@@ -1,10 +1,14 @@
-// NodeName: a pod with spec.nodeName set fits only that node.
-import type { FilterPlugin } from '../framework.js';
+// NodeName: a pod that names its node (spec.nodeName) fits only that node.
+import { status, type Plugin } from '../framework.js';
 
-export const nodeName: FilterPlugin = {
-  name: 'NodeName',
-  filter(_state, pod, node) {
-    if (pod.spec?.nodeName && pod.spec.nodeName !== node.node.metadata.name) return { reasons: ["node(s) didn't match the requested node name"], unresolvable: true };
-    return undefined;
-  },
-};
+export const errReasonNodeName = "node(s) didn't match the requested node name";
+
+export function nodeName(): Plugin {
+  return {
+    name: 'NodeName',
+    filter(_state, pod, node) {
+      const wanted = pod.pod.spec?.nodeName;
+      return wanted && wanted !== node.name ? status('UnschedulableAndUnresolvable', errReasonNodeName) : undefined;
+    },
+  };
+}

@@ -1,13 +1,17 @@
-// NodeUnschedulable: cordoned nodes take no new pods unless the pod tolerates the unschedulable taint.
-import type { FilterPlugin } from '../framework.js';
+// NodeUnschedulable: cordoned nodes (spec.unschedulable) take only pods that tolerate the
+// node.kubernetes.io/unschedulable:NoSchedule taint (DaemonSet pods do).
+import { status, type Plugin } from '../framework.js';
+import { tolerated } from './taint-toleration.js';
 
-export const nodeUnschedulable: FilterPlugin = {
-  name: 'NodeUnschedulable',
-  filter(_state, pod, node) {
-    if (!node.node.spec?.unschedulable) return undefined;
-    const tolerated = (pod.spec?.tolerations ?? []).some(
-      (t: { key?: string; operator?: string; effect?: string }) => (t.key === 'node.kubernetes.io/unschedulable' || (!t.key && t.operator === 'Exists')) && (!t.effect || t.effect === 'NoSchedule'),
-    );
-    return tolerated ? undefined : { reasons: ['node(s) were unschedulable'], unresolvable: true };
-  },
-};
+export const errReasonUnschedulable = 'node(s) were unschedulable';
+const unschedulableTaint = { key: 'node.kubernetes.io/unschedulable', effect: 'NoSchedule' };
+
+export function nodeUnschedulable(): Plugin {
+  return {
+    name: 'NodeUnschedulable',
+    filter(_state, pod, node) {
+      if (!node.node?.spec?.unschedulable) return undefined;
+      return tolerated(pod.pod.spec?.tolerations ?? [], unschedulableTaint) ? undefined : status('UnschedulableAndUnresolvable', errReasonUnschedulable);
+    },
+  };
+}
