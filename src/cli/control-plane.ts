@@ -78,7 +78,7 @@ export function startControlPlane(options: ControlPlaneOptions, signal: AbortSig
       name: 'scheduler',
       lease: 'kube-scheduler',
       user: { username: 'system:kube-scheduler', groups: ['system:authenticated'] },
-      start: (transport: Transport, s: AbortSignal) => createScheduler({ client: createClient(transport) }).start(s),
+      start: (transport: Transport, s: AbortSignal) => createScheduler({ transport }).start(s),
     },
     ...(options.components ?? []),
   ].filter((c) => !options.disabled.has(c.name));

@@ -477,6 +477,11 @@ export function bootstrapClusterRoles(): KubeObject[] {
       rule(['create'], [authorization], ['subjectaccessreviews']),
       rule(READ, [storage], ['csinodes', 'csidrivers', 'csistoragecapacities']),
       rule(READ, [core], ['namespaces', 'configmaps']),
+      // Kubernetes binds system:volume-scheduler to the scheduler too: volume binding writes PVs/PVCs.
+      rule([...READ, 'patch', 'update'], [core], ['persistentvolumes']),
+      rule(['patch', 'update'], [core], ['persistentvolumeclaims']),
+      rule(READ, [storage], ['storageclasses']),
+      rule(READ, ['scheduling.k8s.io'], ['priorityclasses']),
     ]),
     // navarch's own components.
     clusterRole('system:navarch:dns', [
