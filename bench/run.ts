@@ -4,6 +4,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { controlPlaneBenchmarks } from './control-plane.js';
+import { componentBenchmarks } from './components.js';
 
 export interface BenchResult {
   name: string;
@@ -15,7 +16,7 @@ export interface BenchResult {
 
 export type Benchmark = { name: string; run(): Promise<BenchResult> };
 
-const registry: Benchmark[] = [...controlPlaneBenchmarks];
+const registry: Benchmark[] = [...controlPlaneBenchmarks, ...componentBenchmarks];
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);
