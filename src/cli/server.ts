@@ -54,6 +54,8 @@ export interface ServerConfig {
   clusterDns: string;
   nodeLabels: Record<string, string>;
   nodeTaints: { key: string; value?: string; effect: string }[];
+  /** The kubelet's streaming port (logs/exec/port-forward); 0 picks a free one. */
+  kubeletPort: number;
 }
 
 /** --node-label k=v (repeatable) */
@@ -106,6 +108,7 @@ export function serverConfigFromArgs(args: ParsedArgs): ServerConfig {
     clusterDns: flag(args, 'cluster-dns', '10.43.0.10')!,
     nodeLabels: parseNodeLabels(flagList(args, 'node-label')),
     nodeTaints: parseNodeTaints(flagList(args, 'node-taint')),
+    kubeletPort: Number(flag(args, 'kubelet-port', '10250')),
   };
 }
 
@@ -232,7 +235,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
         serviceCidr: config.serviceCidr,
         nodeLabels: { 'node-role.kubernetes.io/control-plane': 'true', ...config.nodeLabels },
         nodeTaints: config.nodeTaints,
-        serving: { certPem: serving.certPem, keyPem: serving.keyPem, clientCaPem: pki.ca.certPem },
+        serving: { certPem: serving.certPem, keyPem: serving.keyPem, clientCaPem: pki.ca.certPem, port: config.kubeletPort },
       },
       inProcessTransport(api.handler, nodeUser, `navarch-kubelet/${config.nodeName}`),
       components.signal,

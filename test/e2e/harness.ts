@@ -57,7 +57,7 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
   const port = options.port ?? (await freePort());
   if (options.agent) provideBusybox(dataDir);
   let output = '';
-  const child = spawn(process.execPath, [join(repoRoot, 'dist/src/cli/main.js'), 'server', '--data-dir', dataDir, '--port', String(port), '--bind-address', '127.0.0.1', ...(options.agent ? [] : ['--disable-agent']), ...(options.extraArgs ?? [])], {
+  const child = spawn(process.execPath, [join(repoRoot, 'dist/src/cli/main.js'), 'server', '--data-dir', dataDir, '--port', String(port), '--bind-address', '127.0.0.1', ...(options.agent ? ['--kubelet-port', '0'] : ['--disable-agent']), ...(options.extraArgs ?? [])], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, NAVARCH_LOG: process.env.NAVARCH_LOG ?? 'info' },
   });
