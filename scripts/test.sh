@@ -16,4 +16,6 @@ if [ "$tier" = all ] || [ "$tier" = e2e ]; then
   while IFS= read -r f; do files+=("$f"); done < <(find test/e2e -name '*.test.ts' | sort)
 fi
 if [ "${#files[@]}" -eq 0 ]; then echo "no test files for tier '$tier'" >&2; exit 1; fi
-exec node --import tsx --test --test-concurrency="${TEST_CONCURRENCY:-2}" --test-reporter=spec "${files[@]}"
+# One file at a time: end-to-end servers with node agents own host-wide networking (the CNI
+# bridge, iptables chains, the service sink device), so two must not run at once.
+exec node --import tsx --test --test-concurrency="${TEST_CONCURRENCY:-1}" --test-reporter=spec "${files[@]}"

@@ -93,7 +93,7 @@ describe('pods on runc with the real kubectl', { skip: process.getuid?.() !== 0 
     await eventually(() => pod('web').status.containerStatuses?.[0]?.ready, 'web ready');
     server.kubectl(['expose', 'pod', 'web', '--port=8080', '--target-port=http']);
     await eventually(() => JSON.parse(server.kubectl(['get', 'endpointslices', '-l', 'kubernetes.io/service-name=web', '-o', 'json']).stdout).items[0]?.endpoints?.length, 'web endpoints');
-    server.kubectl(['run', 'client', '--image=busybox', '--restart=Never', '--', 'sh', '-c', 'wget -qO- http://web:8080/ && nslookup web.default.svc.cluster.local']);
+    server.kubectl(['run', 'client', '--image=busybox', '--restart=Never', '--', 'sh', '-c', 'for i in 1 2 3 4 5 6 7 8 9 10; do wget -qO- http://web:8080/ && break; sleep 1; done && nslookup web.default.svc.cluster.local']);
     await eventually(() => ['Succeeded', 'Failed'].includes(pod('client').status.phase), 'client finished');
     const out = server.kubectl(['logs', 'client']).stdout;
     assert.match(out, /<h1>made by init<\/h1>/);
