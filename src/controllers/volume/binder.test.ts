@@ -68,13 +68,13 @@ describe('persistentvolume binder', () => {
       assert.equal(bound.spec.volumeName, 'medium');
       assert.deepEqual(bound.status.capacity, { storage: '5Gi' });
       assert.deepEqual(bound.status.accessModes, ['ReadWriteOnce']);
-      assert.equal(bound.metadata.annotations['pv.kubernetes.io/bind-completed'], 'yes');
-      assert.equal(bound.metadata.annotations['pv.kubernetes.io/bound-by-controller'], 'yes');
+      assert.equal(bound.metadata.annotations?.['pv.kubernetes.io/bind-completed'], 'yes');
+      assert.equal(bound.metadata.annotations?.['pv.kubernetes.io/bound-by-controller'], 'yes');
       const pv = await waitForPhase(h, 'pv', 'medium', 'Bound');
       assert.equal(pv.spec.claimRef.name, 'data');
       assert.equal(pv.spec.claimRef.namespace, 'default');
       assert.equal(pv.spec.claimRef.uid, bound.metadata.uid);
-      assert.equal(pv.metadata.annotations['pv.kubernetes.io/bound-by-controller'], 'yes');
+      assert.equal(pv.metadata.annotations?.['pv.kubernetes.io/bound-by-controller'], 'yes');
       assert.equal((await pvs(h).get(undefined, 'small')).status.phase, 'Available');
     }));
 
@@ -91,7 +91,7 @@ describe('persistentvolume binder', () => {
       const b = await waitForPhase(h, 'pvc', 'wants-named', 'Bound');
       assert.equal(b.spec.volumeName, 'named');
       // The user chose the volume: the controller did not.
-      assert.equal(b.metadata.annotations['pv.kubernetes.io/bound-by-controller'], undefined);
+      assert.equal(b.metadata.annotations?.['pv.kubernetes.io/bound-by-controller'], undefined);
       assert.equal((await pvs(h).get(undefined, 'reserved')).metadata.annotations?.['pv.kubernetes.io/bound-by-controller'], undefined);
       assert.equal((await pvs(h).get(undefined, 'exact')).status.phase, 'Available');
     }));
@@ -160,15 +160,15 @@ describe('local-path provisioner', () => {
         const bound = await waitForPhase(h, 'pvc', 'db', 'Bound');
         const volumeName = `pvc-${created.metadata.uid}`;
         assert.equal(bound.spec.volumeName, volumeName);
-        assert.equal(bound.metadata.annotations['volume.kubernetes.io/selected-node'], 'node-1');
-        assert.equal(bound.metadata.annotations['volume.kubernetes.io/storage-provisioner'], 'navarch.io/local-path');
+        assert.equal(bound.metadata.annotations?.['volume.kubernetes.io/selected-node'], 'node-1');
+        assert.equal(bound.metadata.annotations?.['volume.kubernetes.io/storage-provisioner'], 'navarch.io/local-path');
         const pv = await waitForPhase(h, 'pv', volumeName, 'Bound');
         assert.deepEqual(pv.spec.hostPath, { path: `/tmp/navarch-test-storage/pvc-${created.metadata.uid}_default_db`, type: 'DirectoryOrCreate' });
         assert.deepEqual(pv.spec.nodeAffinity.required.nodeSelectorTerms, [{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: ['node-1'] }] }]);
         assert.equal(pv.spec.persistentVolumeReclaimPolicy, 'Delete');
         assert.equal(pv.spec.storageClassName, 'local-path');
         assert.deepEqual(pv.spec.capacity, { storage: '3Gi' });
-        assert.equal(pv.metadata.annotations['pv.kubernetes.io/provisioned-by'], 'navarch.io/local-path');
+        assert.equal(pv.metadata.annotations?.['pv.kubernetes.io/provisioned-by'], 'navarch.io/local-path');
         const reasons = (await eventsFor(h.client, 'default', 'db')).map((e) => e.reason);
         assert.ok(reasons.includes('ProvisioningSucceeded'), reasons.join(','));
 
