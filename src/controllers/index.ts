@@ -15,6 +15,8 @@ import { createNamespaceController } from './namespace/controller.js';
 import { createReplicaSetController, createReplicationController } from './replicaset/controller.js';
 import { createRootCaPublisher, createServiceAccountsController } from './serviceaccount/controller.js';
 import { createTtlAfterFinishedController } from './ttlafterfinished/controller.js';
+import { createPersistentVolumeBinder } from './volume/binder.js';
+import { createLocalPathProvisioner, defaultLocalPathBase, localDirectoryRemover } from './volume/local-path.js';
 
 export type { Controller } from './framework/controller.js';
 
@@ -38,6 +40,12 @@ export interface StartControllersOptions {
    * The shared informers keep using `transport`. Default: `transport` for everything.
    */
   transportFor?: (controllerName: string) => Transport;
+  /**
+   * The local-path provisioner: where volume directories go on every node (default
+   * /var/lib/navarch/storage), and the nodes whose disk this process shares (the all-in-one
+   * server's own node), whose released volume directories it removes itself.
+   */
+  localPath?: { basePath?: string; localNodeNames?: string[] };
 }
 
 export interface RunningControllers {
@@ -70,6 +78,13 @@ function runControllers(options: StartControllersOptions, clock: Clock, logger: 
     createNamespaceController({ ...base('namespace-controller') }),
     createServiceAccountsController({ ...base('service-account-controller') }),
     createRootCaPublisher({ ...base('root-ca-cert-publisher'), caPem: options.caPem }),
+    createPersistentVolumeBinder({ ...base('persistent-volume-binder'), recorder: recorder('persistent-volume-binder') }),
+    createLocalPathProvisioner({
+      ...base('persistent-volume-binder'),
+      recorder: recorder('persistent-volume-binder'),
+      basePath: options.localPath?.basePath,
+      directories: localDirectoryRemover({ localNodeNames: options.localPath?.localNodeNames ?? [], basePath: options.localPath?.basePath ?? defaultLocalPathBase }),
+    }),
   ];
   const controllers = all.filter((c) => !options.disabled?.includes(c.name));
   informerFactory.start(signal);

@@ -182,7 +182,10 @@ export class VolumeManager {
       const pv = await source.persistentVolume(claim.spec.volumeName);
       const hostPath = pv?.spec?.hostPath?.path ?? pv?.spec?.local?.path;
       if (!hostPath) throw new VolumeError(volume.name, `persistentvolume "${claim.spec.volumeName}" has no hostPath or local path this node can mount`);
-      await fsp.mkdir(hostPath, { recursive: true });
+      // A provisioned volume starts empty and open to every user (as rancher's local-path
+      // provisioner makes it), so a container running as non-root can write its data there.
+      const created = await fsp.mkdir(hostPath, { recursive: true });
+      if (created !== undefined && pv.spec.hostPath?.type === 'DirectoryOrCreate') await fsp.chmod(hostPath, 0o777);
       return hostPath;
     }
     throw new VolumeError(volume.name, 'volume type is not supported by this node');
