@@ -32,6 +32,9 @@ export interface ControlPlaneOptions {
   apiPort: number;
   clusterCidr?: string;
   serviceCidr?: string;
+  /** Nodes sharing this process's disk (the server's own node): local-path directories are removed here. */
+  localNodeNames?: string[];
+  storagePath?: string;
   /** Extra leader-elected components (scheduler, workload controllers) plugged in by name. */
   components?: { name: string; lease: string; user: UserInfo; start(transport: Transport, signal: AbortSignal): Promise<void> }[];
 }
@@ -51,7 +54,7 @@ export function startControlPlane(options: ControlPlaneOptions, signal: AbortSig
       lease: 'kube-controller-manager',
       user: { username: 'system:kube-controller-manager', groups: ['system:authenticated'] },
       start: async (transport: Transport, s: AbortSignal) => {
-        const running = startControllers({ transport, transportFor: (name) => transportFor(controllerUser(name)), caPem: options.ca.certPem, signal: s, disabled: [...options.disabled] });
+        const running = startControllers({ transport, transportFor: (name) => transportFor(controllerUser(name)), caPem: options.ca.certPem, signal: s, disabled: [...options.disabled], localPath: { localNodeNames: options.localNodeNames ?? [], basePath: options.storagePath } });
         await running.done;
       },
     },

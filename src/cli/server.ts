@@ -29,6 +29,8 @@ import { flag, flagList, type ParsedArgs } from './args.js';
 import { log } from '../util/log.js';
 import { dashboardHandler } from '../dashboard/handler.js';
 import { dashboardRbacObjects } from '../dashboard/rbac.js';
+import { localPathStorageObjects } from '../controllers/volume/local-path.js';
+import { defaultStorageClassAdmission } from '../controllers/volume/default-storage-class.js';
 import { startControlPlane } from './control-plane.js';
 import { inProcessTransport } from '../apiserver/in-process-transport.js';
 import { issueServingCertificate, issueClientCertificate } from '../apiserver/auth/pki.js';
@@ -181,7 +183,10 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   let ready = false;
   const schemas = createSchemaRegistry({ kinds: builtinResources });
   const api = await createApiServer({
-    admission: defaultAdmission({ resources: () => apiRef!.resources, registry: () => apiRef!.registry, serviceCidr: config.serviceCidr }),
+    admission: [
+      ...defaultAdmission({ resources: () => apiRef!.resources, registry: () => apiRef!.registry, serviceCidr: config.serviceCidr }),
+      defaultStorageClassAdmission({ resources: () => apiRef!.resources, registry: () => apiRef!.registry }),
+    ],
     nonResource: [(request) => openApiHandler(apiRef!.registry, schemas, () => [])(request), ...(config.disable.includes('dashboard') ? [] : [dashboardHandler()])],
     subresources: {
       ...subresourceHandlers({ registry: () => apiRef!.registry, resources: () => apiRef!.resources, now: () => new Date() }),
@@ -208,7 +213,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   });
   security = createSecurity({ cache: api.cache, registry: api.registry, caPem: pki.ca.certPem, serviceAccountPublicKeyPem: pki.serviceAccountPublicKeyPem, joinToken: pki.token });
   apiRef = api;
-  await bootstrapClusterObjects(api, [...defaultRbacObjects(), ...dashboardRbacObjects(), ...clusterInfoObjects(pki.ca.certPem, `https://${hostname()}:${config.port}`, renderKubeconfig)]);
+  await bootstrapClusterObjects(api, [...defaultRbacObjects(), ...dashboardRbacObjects(), ...localPathStorageObjects(), ...clusterInfoObjects(pki.ca.certPem, `https://${hostname()}:${config.port}`, renderKubeconfig)]);
   const url = await api.listen(config.port, config.bindAddress);
   const kubeconfigPath = join(config.dataDir, 'kubeconfig');
   await writeKubeconfig(kubeconfigPath, {
@@ -218,7 +223,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     clientKeyPem: pki.admin.keyPem,
   });
   const components = new AbortController();
-  startControlPlane({ api, ca: pki.ca, disabled: new Set(config.disable), apiAddresses: [config.nodeIP], apiPort: Number(new URL(url).port), clusterCidr: config.clusterCidr, serviceCidr: config.serviceCidr }, components.signal);
+  startControlPlane({ api, ca: pki.ca, disabled: new Set(config.disable), apiAddresses: [config.nodeIP], apiPort: Number(new URL(url).port), clusterCidr: config.clusterCidr, serviceCidr: config.serviceCidr, localNodeNames: config.disableAgent ? [] : [config.nodeName], storagePath: join(config.dataDir, 'storage') }, components.signal);
   // The node side of an all-in-one server: the same kubelet an agent runs, as system:node:<name>.
   let node: RunningNode | undefined;
   if (!config.disableAgent) {

@@ -4,7 +4,7 @@
 import type { KubeObject } from '../../api/types.js';
 import { labelSelectorMatches } from '../../api/selectors/labels.js';
 import { parseQuantity } from '../../api/validation/quantity.js';
-import { termMatches } from '../../scheduler/plugins/node-affinity.js';
+import { nodeSelectorTermMatches, type NodeSelectorTerm } from '../../scheduler/plugins/node-affinity.js';
 
 export const annBindCompleted = 'pv.kubernetes.io/bind-completed';
 export const annBoundByController = 'pv.kubernetes.io/bound-by-controller';
@@ -121,5 +121,5 @@ export function defaultStorageClass(classes: Iterable<KubeObject>): KubeObject |
 export function volumeFitsNode(volume: KubeObject, node: KubeObject): boolean {
   const terms = volume.spec?.nodeAffinity?.required?.nodeSelectorTerms;
   if (!terms) return true;
-  return terms.some((t: Parameters<typeof termMatches>[0]) => termMatches(t, node));
+  return terms.some((t: NodeSelectorTerm) => nodeSelectorTermMatches(t, node.metadata.labels ?? {}, node.metadata.name ?? ''));
 }
