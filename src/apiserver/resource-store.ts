@@ -20,6 +20,7 @@ import {
 import { pruneUnknownFields } from './prune.js';
 import { apiVersionOf, type ResourceRegistry, type ServedResource } from './registry.js';
 import { specChanged, strategyFor } from './strategy.js';
+import { convertObject } from './conversion.js';
 import type { WatchCache, CacheEvent } from './watch-cache.js';
 import type { Clock } from '../util/clock.js';
 
@@ -128,16 +129,16 @@ export class ResourceStore {
     return object;
   }
 
-  private encode(object: KubeObject): string {
-    const { resourceVersion: _rv, ...metadata } = object.metadata;
-    return JSON.stringify({ ...object, metadata });
+  /** Serialized in the resource's storage version. */
+  private encode(object: KubeObject, resource: ServedResource): string {
+    const stored = convertObject(object, apiVersionOf(resource.group, resource.storageVersion), resource.kind);
+    const { resourceVersion: _rv, ...metadata } = stored.metadata;
+    return JSON.stringify({ ...stored, metadata });
   }
 
   /** Objects are stored in the resource's storage version and served in the requested one. */
   private toVersion(object: KubeObject, resource: ServedResource): KubeObject {
-    const apiVersion = apiVersionOf(resource.group, resource.version);
-    if (object.apiVersion === apiVersion && object.kind === resource.kind) return object;
-    return { ...object, apiVersion, kind: resource.kind };
+    return convertObject(object, apiVersionOf(resource.group, resource.version), resource.kind);
   }
 
   private now(): string {
@@ -466,7 +467,7 @@ export class ResourceStore {
       if (managed) meta.managedFields = managed;
     }
     if (context.dryRun) return object;
-    const result = await this.deps.store.create(storageKey(resource, namespace, meta.name!), this.encode(object));
+    const result = await this.deps.store.create(storageKey(resource, namespace, meta.name!), this.encode(object, resource));
     if (!result.succeeded) throw alreadyExists(resource.group, resource.resource, meta.name!);
     object.metadata.resourceVersion = String(result.revision);
     return this.toVersion(object, resource);
@@ -514,7 +515,7 @@ export class ResourceStore {
           return { object: this.toVersion(updated, resource), created: false };
         }
       } else {
-        const result = await this.deps.store.update(key, this.encode(updated), kv!.modRevision);
+        const result = await this.deps.store.update(key, this.encode(updated, resource), kv!.modRevision);
         if (result.succeeded) {
           updated.metadata.resourceVersion = String(result.revision);
           return { object: this.toVersion(updated, resource), created: false };
@@ -606,7 +607,7 @@ export class ResourceStore {
       const object = this.decode(kv);
       change(object);
       if (context.dryRun) return this.toVersion(object, resource);
-      const result = await this.deps.store.update(key, this.encode(object), kv.modRevision);
+      const result = await this.deps.store.update(key, this.encode(object, resource), kv.modRevision);
       if (result.succeeded) {
         object.metadata.resourceVersion = String(result.revision);
         return this.toVersion(object, resource);
@@ -758,7 +759,7 @@ export class ResourceStore {
         deleted.metadata.resourceVersion = String(result.revision);
         return { status: 200, body: deleted };
       }
-      const result = await this.deps.store.update(key, this.encode(updated), kv.modRevision);
+      const result = await this.deps.store.update(key, this.encode(updated, resource), kv.modRevision);
       if (!result.succeeded) {
         if (attempt > 20) throw conflict(resource.group, resource.resource, name, objectModifiedMessage);
         continue;
