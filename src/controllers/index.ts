@@ -8,6 +8,7 @@ import { runLeaderElection } from '../client/leader-election.js';
 import type { Transport } from '../client/transport.js';
 import type { Controller } from './framework/controller.js';
 import { createEventRecorder } from './framework/events.js';
+import { createDaemonSetController } from './daemonset/controller.js';
 import { createDeploymentController } from './deployment/controller.js';
 import { createGarbageCollector } from './garbagecollector/controller.js';
 import { createJobController } from './job/controller.js';
@@ -64,6 +65,7 @@ function runControllers(options: StartControllersOptions, clock: Clock, logger: 
     createReplicaSetController({ ...base('replicaset-controller'), recorder: recorder('replicaset-controller') }),
     createReplicationController({ ...base('replication-controller'), recorder: recorder('replication-controller') }),
     createDeploymentController({ ...base('deployment-controller'), recorder: recorder('deployment-controller') }),
+    createDaemonSetController({ ...base('daemon-set-controller'), recorder: recorder('daemon-set-controller') }),
     createJobController({ ...base('job-controller'), recorder: recorder('job-controller') }),
     createTtlAfterFinishedController({ ...base('ttl-after-finished-controller') }),
     createGarbageCollector({ ...base('generic-garbage-collector') }),
