@@ -93,8 +93,8 @@ describe('daemonset controller', () => {
         assert.deepEqual(terms, [{ matchFields: [{ key: 'metadata.name', operator: 'In', values: [nodeOfDaemonPod(pod)] }] }]);
         assert.equal(pod.spec.nodeName, undefined, 'left to the scheduler to bind');
         assert.ok(pod.spec.tolerations.some((t: any) => t.key === 'node.kubernetes.io/unreachable' && t.effect === 'NoExecute'));
-        assert.match(pod.metadata.labels['controller-revision-hash'], /^[a-z0-9]+$/);
-        assert.equal(pod.metadata.ownerReferences[0].kind, 'DaemonSet');
+        assert.match(pod.metadata.labels!['controller-revision-hash']!, /^[a-z0-9]+$/);
+        assert.equal(pod.metadata.ownerReferences![0]!.kind, 'DaemonSet');
       }
       const ds = await eventually(h.clock, async () => {
         await runPods(h);
