@@ -15,6 +15,7 @@ import { createJobController } from './job/controller.js';
 import { createNamespaceController } from './namespace/controller.js';
 import { createReplicaSetController, createReplicationController } from './replicaset/controller.js';
 import { createRootCaPublisher, createServiceAccountsController } from './serviceaccount/controller.js';
+import { createStatefulSetController } from './statefulset/controller.js';
 import { createTtlAfterFinishedController } from './ttlafterfinished/controller.js';
 
 export type { Controller } from './framework/controller.js';
@@ -66,6 +67,7 @@ function runControllers(options: StartControllersOptions, clock: Clock, logger: 
     createReplicationController({ ...base('replication-controller'), recorder: recorder('replication-controller') }),
     createDeploymentController({ ...base('deployment-controller'), recorder: recorder('deployment-controller') }),
     createDaemonSetController({ ...base('daemon-set-controller'), recorder: recorder('daemon-set-controller') }),
+    createStatefulSetController({ ...base('statefulset-controller'), recorder: recorder('statefulset-controller') }),
     createJobController({ ...base('job-controller'), recorder: recorder('job-controller') }),
     createTtlAfterFinishedController({ ...base('ttl-after-finished-controller') }),
     createGarbageCollector({ ...base('generic-garbage-collector') }),
