@@ -8,6 +8,7 @@ import { runLeaderElection } from '../client/leader-election.js';
 import type { Transport } from '../client/transport.js';
 import type { Controller } from './framework/controller.js';
 import { createEventRecorder } from './framework/events.js';
+import { createCronJobController } from './cronjob/controller.js';
 import { createDaemonSetController } from './daemonset/controller.js';
 import { createDeploymentController } from './deployment/controller.js';
 import { createGarbageCollector } from './garbagecollector/controller.js';
@@ -68,6 +69,7 @@ function runControllers(options: StartControllersOptions, clock: Clock, logger: 
     createDeploymentController({ ...base('deployment-controller'), recorder: recorder('deployment-controller') }),
     createDaemonSetController({ ...base('daemon-set-controller'), recorder: recorder('daemon-set-controller') }),
     createStatefulSetController({ ...base('statefulset-controller'), recorder: recorder('statefulset-controller') }),
+    createCronJobController({ ...base('cronjob-controller'), recorder: recorder('cronjob-controller') }),
     createJobController({ ...base('job-controller'), recorder: recorder('job-controller') }),
     createTtlAfterFinishedController({ ...base('ttl-after-finished-controller') }),
     createGarbageCollector({ ...base('generic-garbage-collector') }),
