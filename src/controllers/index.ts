@@ -8,12 +8,15 @@ import { runLeaderElection } from '../client/leader-election.js';
 import type { Transport } from '../client/transport.js';
 import type { Controller } from './framework/controller.js';
 import { createEventRecorder } from './framework/events.js';
+import { createCronJobController } from './cronjob/controller.js';
+import { createDaemonSetController } from './daemonset/controller.js';
 import { createDeploymentController } from './deployment/controller.js';
 import { createGarbageCollector } from './garbagecollector/controller.js';
 import { createJobController } from './job/controller.js';
 import { createNamespaceController } from './namespace/controller.js';
 import { createReplicaSetController, createReplicationController } from './replicaset/controller.js';
 import { createRootCaPublisher, createServiceAccountsController } from './serviceaccount/controller.js';
+import { createStatefulSetController } from './statefulset/controller.js';
 import { createTtlAfterFinishedController } from './ttlafterfinished/controller.js';
 import { createPersistentVolumeBinder } from './volume/binder.js';
 import { createLocalPathProvisioner, defaultLocalPathBase, localDirectoryRemover } from './volume/local-path.js';
@@ -72,6 +75,9 @@ function runControllers(options: StartControllersOptions, clock: Clock, logger: 
     createReplicaSetController({ ...base('replicaset-controller'), recorder: recorder('replicaset-controller') }),
     createReplicationController({ ...base('replication-controller'), recorder: recorder('replication-controller') }),
     createDeploymentController({ ...base('deployment-controller'), recorder: recorder('deployment-controller') }),
+    createDaemonSetController({ ...base('daemon-set-controller'), recorder: recorder('daemon-set-controller') }),
+    createStatefulSetController({ ...base('statefulset-controller'), recorder: recorder('statefulset-controller') }),
+    createCronJobController({ ...base('cronjob-controller'), recorder: recorder('cronjob-controller') }),
     createJobController({ ...base('job-controller'), recorder: recorder('job-controller') }),
     createTtlAfterFinishedController({ ...base('ttl-after-finished-controller') }),
     createGarbageCollector({ ...base('generic-garbage-collector') }),

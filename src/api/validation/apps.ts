@@ -209,7 +209,14 @@ export function validateReplicationController(obj: Obj): FieldError[] {
   if (Object.keys(selector).length > 0 && !Object.entries(selector).every(([k, v]) => labels[k] === v)) {
     errs.push(invalid('spec.template.metadata.labels', template.metadata?.labels ?? {}, '`selector` does not match template `labels`'));
   }
-  errs.push(...validatePodTemplateSpec(template, 'spec.template'));
+  // Containers may mount volumes named after volumeClaimTemplates: the controller adds those
+  // volumes per pod, so they count as declared here (Kubernetes validates the same way).
+  const claimNames: string[] = (Array.isArray(spec.volumeClaimTemplates) ? spec.volumeClaimTemplates : []).map((t: { metadata?: { name?: string } }) => t?.metadata?.name).filter((n: string | undefined): n is string => !!n);
+  const declared = new Set((template.spec?.volumes ?? []).map((v: { name?: string }) => v?.name));
+  const withClaims = claimNames.length
+    ? { ...template, spec: { ...(template.spec ?? {}), volumes: [...(template.spec?.volumes ?? []), ...claimNames.filter((n) => !declared.has(n)).map((name) => ({ name, persistentVolumeClaim: { claimName: name } }))] } }
+    : template;
+  errs.push(...validatePodTemplateSpec(withClaims, 'spec.template'));
   errs.push(...templateRestartAlways(template, 'spec.template', 'ReplicationController'));
   return errs;
 }
