@@ -120,7 +120,7 @@ function walk(value: unknown, schema: SchemaNode, path: string, errors: FieldErr
 
   if (Array.isArray(value)) {
     if (typeof s.maxItems === 'number' && value.length > s.maxItems) errors.push(tooMany(path, value.length, s.maxItems));
-    if (typeof s.minItems === 'number' && value.length < s.minItems) errors.push(bodyError(path, value, `should have at least ${s.minItems} items`));
+    if (typeof s.minItems === 'number' && value.length < s.minItems) errors.push(bodyError(path, value.length, `should have at least ${s.minItems} items`));
     if (s.uniqueItems) {
       for (let i = 0; i < value.length; i++) {
         if (value.slice(0, i).some((v) => sameValue(v, value[i]))) {
@@ -158,7 +158,7 @@ function walk(value: unknown, schema: SchemaNode, path: string, errors: FieldErr
     }
     const count = Object.keys(value).length;
     if (typeof s.maxProperties === 'number' && count > s.maxProperties) errors.push(tooMany(path, count, s.maxProperties));
-    if (typeof s.minProperties === 'number' && count < s.minProperties) errors.push(bodyError(path, value, `should have at least ${s.minProperties} properties`));
+    if (typeof s.minProperties === 'number' && count < s.minProperties) errors.push(bodyError(path, count, `should have at least ${s.minProperties} properties`));
     if (s['x-kubernetes-embedded-resource']) {
       for (const key of ['apiVersion', 'kind']) {
         if (typeof value[key] !== 'string' || value[key] === '') errors.push(required(join(path, key), 'must not be empty'));
