@@ -43,7 +43,7 @@ test('a CRD becomes Established with accepted names, stored versions and the cle
     assert.equal(condition(crd, 'NamesAccepted')?.reason, 'NoConflicts');
     assert.deepEqual(crd.status.acceptedNames, { plural: 'crontabs', singular: 'crontab', kind: 'CronTab', listKind: 'CronTabList', shortNames: ['ct'] });
     assert.deepEqual(crd.status.storedVersions, ['v1']);
-    assert.ok(crd.metadata.finalizers.includes(cleanupFinalizer));
+    assert.ok(crd.metadata.finalizers?.includes(cleanupFinalizer));
 
     const discovery = await request(server, 'GET', '/apis/stable.example.com/v1');
     assert.equal(discovery.status, 200);
@@ -114,7 +114,7 @@ test('custom resources: create with defaults and pruning, 422 on invalid, list, 
     const applied = await client.patch('default', 'applied', 'apply', { apiVersion: 'stable.example.com/v1', kind: 'CronTab', metadata: { name: 'applied' }, spec: { cronSpec: '0 * * * *', replicas: 2 } }, { fieldManager: 'test' });
     assert.equal(applied.spec.replicas, 2);
     assert.equal(applied.spec.image, 'nginx:latest');
-    assert.ok(applied.metadata.managedFields?.some((m: KubeObject) => m.manager === 'test' && m.operation === 'Apply'));
+    assert.ok(applied.metadata.managedFields?.some((m) => m.manager === 'test' && m.operation === 'Apply'));
 
     const list = await client.list('default');
     assert.deepEqual(list.items.map((o) => o.metadata.name), ['applied', 'my-new-cron-object']);
