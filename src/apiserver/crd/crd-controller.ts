@@ -8,6 +8,7 @@
 import type { FieldError, KubeObject, SchemaNode } from '../../api/types.js';
 import { groupKind } from '../../api/types.js';
 import { schemaForCustomResource } from '../../api/schema/index.js';
+import { validateObject } from '../../api/validation/index.js';
 import type { Client, ResourceRef } from '../../client/client.js';
 import type { Clock } from '../../client/clock.js';
 import { systemClock } from '../../client/clock.js';
@@ -81,7 +82,11 @@ export function servedResourcesFor(crd: KubeObject, options: ServedResourcesOpti
         schema: objectSchema,
         printer: printerForColumns(v.additionalPrinterColumns as PrinterColumn[] | undefined),
         preserveUnknownFields: spec.preserveUnknownFields === true,
-        validate: (obj: KubeObject): FieldError[] => validateCustomResource(obj, ownSchema),
+        // ObjectMeta first (names are DNS subdomains, as for any custom resource), then the schema.
+        validate: (obj: KubeObject): FieldError[] => [
+          ...validateObject(groupKind(group, kind), obj, { namespaced: spec.scope !== 'Cluster' }),
+          ...validateCustomResource(obj, ownSchema),
+        ],
         applyDefaults: (obj: KubeObject): void => applySchemaDefaults(obj, ownSchema),
       },
     });
@@ -198,7 +203,9 @@ export class CustomResourceDefinitionController {
     await this.writeStatus(crd, {
       conditions: [{ type: 'Terminating', status: 'True', reason: 'InstanceDeletionInProgress', message: 'CustomResource deletion is in progress' }],
     });
-    const resources = this.served.get(name) ?? [];
+    // While its objects go, nothing new may be created (kube-apiserver answers 405 the same way).
+    const resources = (this.served.get(name) ?? []).map((r) => ({ ...r, verbs: r.verbs.filter((v) => v !== 'create') }));
+    this.serve(name, resources);
     const storage = resources.find((r) => r.version === r.storageVersion) ?? resources[0];
     if (storage) {
       const client = this.options.client.resource({ group: storage.group, version: storage.version, resource: storage.resource, namespaced: storage.namespaced, kind: storage.kind });

@@ -99,6 +99,11 @@ test('custom resources: create with defaults and pruning, 422 on invalid, list, 
         e.code === 422 && e.details!.causes![0].message === 'Invalid value: "string": spec.replicas in body must be of type integer: "string"',
     );
     await assert.rejects(
+      client.create('default', { apiVersion: 'stable.example.com/v1', kind: 'CronTab', metadata: { name: 'Bad_Name', labels: { 'a b': 'c' } }, spec: { cronSpec: '* * * * *' } } as KubeObject),
+      (e: { code: number; details?: { causes?: { field: string; message: string }[] } }) =>
+        e.code === 422 && e.details!.causes!.some((c) => c.field === 'metadata.name') && e.details!.causes!.some((c) => c.field === 'metadata.labels'),
+    );
+    await assert.rejects(
       client.create('default', { apiVersion: 'stable.example.com/v1', kind: 'CronTab', metadata: { name: 'bad3' }, spec: {} } as KubeObject),
       (e: { code: number; details?: { causes?: { field: string; message: string }[] } }) => e.code === 422 && e.details!.causes!.some((c) => c.field === 'spec.cronSpec' && c.message === 'Required value'),
     );
@@ -196,15 +201,33 @@ test('deleting the CRD deletes its custom resources and stops serving them; a co
     assert.notEqual(condition(rejected, 'Established')?.status, 'True');
     assert.equal((await request(server, 'GET', '/apis/stable.example.com/v1/othertabs')).status, 404);
 
+    // A finalizer on one custom resource holds the CRD in Terminating, where creates are refused.
+    await client.patch('default', 'a', 'merge', { metadata: { finalizers: ['example.com/hold'] } });
     await crds.delete(undefined, 'crontabs.stable.example.com');
+    const terminating = await eventually(async () => {
+      const crd = await crds.get(undefined, 'crontabs.stable.example.com');
+      return condition(crd, 'Terminating')?.status === 'True' ? crd : undefined;
+    }, 'Terminating');
+    assert.equal(condition(terminating, 'Terminating')?.reason, 'InstanceDeletionInProgress');
+    await eventually(async () => ((await client.list()).items.map((o) => o.metadata.name).join() === 'a' ? true : undefined), 'b and c deleted');
+    await assert.rejects(
+      client.create('default', { apiVersion: 'stable.example.com/v1', kind: 'CronTab', metadata: { name: 'late' }, spec: { cronSpec: '* * * * *' } } as KubeObject),
+      (e: { code: number }) => e.code === 405,
+    );
+    await client.patch('default', 'a', 'merge', { metadata: { finalizers: null } });
     await eventually(async () => {
       const r = await request(server, 'GET', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions/crontabs.stable.example.com');
       return r.status === 404 ? true : undefined;
     }, 'CRD gone');
     assert.equal((await request(server, 'GET', '/apis/stable.example.com/v1/crontabs')).status, 404);
-    const left = await server.api.resources.list(server.api.registry.lookup('apiextensions.k8s.io', 'v1', 'customresourcedefinitions')!, '', {});
-    assert.deepEqual(left.items.map((o) => o.metadata.name), ['othertabs.stable.example.com']);
-    // Stored objects went with it: a new CRD of the same name starts empty.
+    // With the kind free again, the rival's names are accepted (the naming controller re-checks the group).
+    await eventually(async () => {
+      const crd = await crds.get(undefined, 'othertabs.stable.example.com');
+      return condition(crd, 'Established')?.status === 'True' ? crd : undefined;
+    }, 'rival Established');
+    await crds.delete(undefined, 'othertabs.stable.example.com');
+    await eventually(async () => ((await crds.list()).items.length === 0 ? true : undefined), 'rival gone');
+    // Stored objects went with the CRD: a new CRD of the same name starts empty.
     await establish(server);
     assert.deepEqual((await client.list()).items, []);
   } finally {
