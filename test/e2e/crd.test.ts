@@ -2,6 +2,7 @@
 // "Extend the Kubernetes API with CustomResourceDefinitions" page against `navarch server`.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
 import { startServer, type TestServer } from './harness.js';
 
 const crdYaml = `apiVersion: apiextensions.k8s.io/v1
@@ -84,6 +85,8 @@ describe('CustomResourceDefinitions with kubectl', () => {
   });
   after(async () => {
     await server?.stop();
+    // The restarted server was given the data dir, so the harness leaves it to us.
+    if (server) rmSync(server.dataDir, { recursive: true, force: true });
   });
 
   test('apply a CRD, wait for Established, create and get CronTabs with their printer columns', () => {
@@ -127,6 +130,14 @@ describe('CustomResourceDefinitions with kubectl', () => {
     assert.equal(object.spec.replicas, 5);
     const r = server.kubectl(['scale', 'crontab', 'my-new-cron-object', '--replicas=11'], { allowFail: true });
     assert.notEqual(r.status, 0);
+  });
+
+  test('after a restart, custom resources are served as soon as the server is ready', async () => {
+    const dataDir = server.dataDir;
+    await server.kill('SIGTERM');
+    server = await startServer({ dataDir, port: server.port });
+    const { stdout } = server.kubectl(['get', 'crontabs', 'my-new-cron-object', '-o', 'jsonpath={.spec.replicas}']);
+    assert.equal(stdout, '5');
   });
 
   test('deleting the CRD removes its custom resources', () => {

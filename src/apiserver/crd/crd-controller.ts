@@ -123,6 +123,9 @@ export class CustomResourceDefinitionController {
   private readonly clock: Clock;
   /** CRD name → the resources it currently serves. */
   private readonly served = new Map<string, ServedResource[]>();
+  /** CRDs present when the informer first synced, and those reconciled since: readiness waits for the former. */
+  private initial: Set<string> | undefined;
+  private readonly reconciled = new Set<string>();
 
   constructor(private readonly options: CustomResourceDefinitionControllerOptions) {
     this.clock = options.clock ?? systemClock();
@@ -140,9 +143,12 @@ export class CustomResourceDefinitionController {
     await Promise.all([this.informer.run(signal), this.controller.start(signal)]);
   }
 
-  /** True once every CRD that existed at start has been looked at once (kube-apiserver's crd-informer-synced). */
+  /** True once every CRD that existed at start has been reconciled once (kube-apiserver's crd-informer-synced). */
   hasSynced(): boolean {
-    return this.controller.isReady() && this.informer.hasSynced();
+    if (!this.informer.hasSynced()) return false;
+    this.initial ??= new Set(this.informer.getIndexer().list().map((crd) => crd.metadata.name!));
+    for (const name of this.initial) if (!this.reconciled.has(name)) return false;
+    return true;
   }
 
   /** Established CRDs, for OpenAPI. */
@@ -151,6 +157,12 @@ export class CustomResourceDefinitionController {
   }
 
   async reconcile(name: string): Promise<{ requeueAfterMs?: number } | void> {
+    const result = await this.reconcileOnce(name);
+    this.reconciled.add(name);
+    return result;
+  }
+
+  private async reconcileOnce(name: string): Promise<{ requeueAfterMs?: number } | void> {
     const crd = this.informer.getIndexer().get(name);
     if (!crd) {
       this.serve(name, []);
