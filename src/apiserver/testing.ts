@@ -17,6 +17,8 @@ import { patchEngines } from './patch-engines.js';
 import { selectorParsers } from './selector-parsers.js';
 import { subresourceHandlers } from './subresources.js';
 import { defaultAdmission } from './admission-plugins.js';
+import { startCustomResourceDefinitions, type CustomResourceDefinitions } from './crd/index.js';
+import { openApiHandler } from './openapi-handler.js';
 
 export interface TestApiServer {
   api: ApiServer;
@@ -24,6 +26,8 @@ export interface TestApiServer {
   transport(user?: UserInfo): Transport;
   /** A client acting as cluster-admin. */
   client: Client;
+  /** The CRD controller serving CustomResourceDefinitions, as in `navarch server`. */
+  crds: CustomResourceDefinitions;
   close(): Promise<void>;
 }
 
@@ -34,6 +38,7 @@ export async function startTestApiServer(options: { clock?: Clock } = {}): Promi
   const store = createMemoryStore();
   const schemas = createSchemaRegistry({ kinds: builtinResources });
   let apiRef: ApiServer | undefined;
+  let openApi: ReturnType<typeof openApiHandler> | undefined;
   const api = await createApiServer({
     store,
     resources: builtinResources,
@@ -43,15 +48,22 @@ export async function startTestApiServer(options: { clock?: Clock } = {}): Promi
     clock,
     admission: defaultAdmission({ resources: () => apiRef!.resources, registry: () => apiRef!.registry }),
     subresources: subresourceHandlers({ registry: () => apiRef!.registry, resources: () => apiRef!.resources, now: () => new Date(clock.now()) }),
+    nonResource: [(request) => openApi!(request)],
   });
   apiRef = api;
+  const components = new AbortController();
+  const crds = startCustomResourceDefinitions(api, components.signal, { schemas });
+  openApi = openApiHandler(api.registry, schemas, () => crds.customResourceDefinitions());
   await bootstrapClusterObjects(api);
   const transport = (user: UserInfo = testAdmin) => inProcessTransport(api.handler, user, 'navarch-test');
   return {
     api,
     transport,
     client: createClient(transport()),
+    crds,
     async close() {
+      components.abort();
+      await crds.stopped;
       await api.close();
       await store.close();
     },

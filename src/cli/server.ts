@@ -18,6 +18,8 @@ import { defaultAdmission } from '../apiserver/admission-plugins.js';
 import { builtinResources } from '../api/resources.js';
 import { createSchemaRegistry } from '../api/schema/index.js';
 import { openApiHandler } from '../apiserver/openapi-handler.js';
+import { startCustomResourceDefinitions, type CustomResourceDefinitions } from '../apiserver/crd/index.js';
+import type { NonResourceHandler } from '../apiserver/handler.js';
 import { createStore, createMaintenance, SqliteStore } from '../storage/index.js';
 import { reviewHandlers } from '../apiserver/reviews.js';
 import { tokenRequestHandler } from '../apiserver/token-request.js';
@@ -182,12 +184,15 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   // /readyz turns green only once the kubeconfig users need is in place.
   let ready = false;
   const schemas = createSchemaRegistry({ kinds: builtinResources });
+  // CRDs are served by a controller started once the server listens; OpenAPI includes the established ones.
+  let crds: CustomResourceDefinitions | undefined;
+  let openApi: NonResourceHandler | undefined;
   const api = await createApiServer({
     admission: [
       ...defaultAdmission({ resources: () => apiRef!.resources, registry: () => apiRef!.registry, serviceCidr: config.serviceCidr }),
       defaultStorageClassAdmission({ resources: () => apiRef!.resources, registry: () => apiRef!.registry }),
     ],
-    nonResource: [(request) => openApiHandler(apiRef!.registry, schemas, () => [])(request), ...(config.disable.includes('dashboard') ? [] : [dashboardHandler()])],
+    nonResource: [(request) => (openApi ??= openApiHandler(apiRef!.registry, schemas, () => crds?.customResourceDefinitions() ?? []))(request), ...(config.disable.includes('dashboard') ? [] : [dashboardHandler()])],
     subresources: {
       ...subresourceHandlers({ registry: () => apiRef!.registry, resources: () => apiRef!.resources, now: () => new Date() }),
       '/serviceaccounts/token': tokenRequestHandler({ issuer: () => tokenIssuer, resources: () => apiRef!.resources, registry: () => apiRef!.registry }),
@@ -207,7 +212,10 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       clientCertPem: kubeletClient.certPem,
       clientKeyPem: kubeletClient.keyPem,
     }),
-    extraReadyChecks: [{ name: 'kubeconfig', check: async () => { if (!ready) throw new Error('starting'); } }],
+    extraReadyChecks: [
+      { name: 'kubeconfig', check: async () => { if (!ready) throw new Error('starting'); } },
+      { name: 'poststarthook/crd-informer-synced', check: async () => { if (!crds?.hasSynced()) throw new Error('CRDs not yet served'); } },
+    ],
     authenticator: { authenticate: (input) => security!.authenticator.authenticate(input) },
     authorizer: { authorize: (attributes) => security!.authorizer.authorize(attributes) },
   });
@@ -223,6 +231,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     clientKeyPem: pki.admin.keyPem,
   });
   const components = new AbortController();
+  crds = startCustomResourceDefinitions(api, components.signal, { schemas });
   startControlPlane({ api, ca: pki.ca, disabled: new Set(config.disable), apiAddresses: [config.nodeIP], apiPort: Number(new URL(url).port), clusterCidr: config.clusterCidr, serviceCidr: config.serviceCidr, localNodeNames: config.disableAgent ? [] : [config.nodeName], storagePath: join(config.dataDir, 'storage') }, components.signal);
   // The node side of an all-in-one server: the same kubelet an agent runs, as system:node:<name>.
   let node: RunningNode | undefined;
@@ -275,6 +284,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     kubeconfigPath,
     async stop() {
       components.abort();
+      await crds?.stopped;
       await node?.stop().catch(() => undefined);
       if (maintenanceTimer) clearInterval(maintenanceTimer);
       await api.close();
