@@ -9,6 +9,7 @@ import type { Transport } from '../client/transport.js';
 import type { Controller } from './framework/controller.js';
 import { createEventRecorder } from './framework/events.js';
 import { createDeploymentController } from './deployment/controller.js';
+import { createDisruptionController } from './disruption/controller.js';
 import { createGarbageCollector } from './garbagecollector/controller.js';
 import { createJobController } from './job/controller.js';
 import { createNamespaceController } from './namespace/controller.js';
@@ -70,6 +71,7 @@ function runControllers(options: StartControllersOptions, clock: Clock, logger: 
     createNamespaceController({ ...base('namespace-controller') }),
     createServiceAccountsController({ ...base('service-account-controller') }),
     createRootCaPublisher({ ...base('root-ca-cert-publisher'), caPem: options.caPem }),
+    createDisruptionController({ ...base('disruption-controller'), recorder: recorder('disruption-controller') }),
   ];
   const controllers = all.filter((c) => !options.disabled?.includes(c.name));
   informerFactory.start(signal);
