@@ -13,6 +13,7 @@ import { createDisruptionController } from './disruption/controller.js';
 import { createGarbageCollector } from './garbagecollector/controller.js';
 import { createJobController } from './job/controller.js';
 import { createNamespaceController } from './namespace/controller.js';
+import { createNodeLifecycleController } from './nodelifecycle/controller.js';
 import { createReplicaSetController, createReplicationController } from './replicaset/controller.js';
 import { createRootCaPublisher, createServiceAccountsController } from './serviceaccount/controller.js';
 import { createTtlAfterFinishedController } from './ttlafterfinished/controller.js';
@@ -72,6 +73,7 @@ function runControllers(options: StartControllersOptions, clock: Clock, logger: 
     createServiceAccountsController({ ...base('service-account-controller') }),
     createRootCaPublisher({ ...base('root-ca-cert-publisher'), caPem: options.caPem }),
     createDisruptionController({ ...base('disruption-controller'), recorder: recorder('disruption-controller') }),
+    createNodeLifecycleController({ ...base('node-controller'), recorder: recorder('node-controller') }),
   ];
   const controllers = all.filter((c) => !options.disabled?.includes(c.name));
   informerFactory.start(signal);
