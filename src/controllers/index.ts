@@ -14,6 +14,7 @@ import { createGarbageCollector } from './garbagecollector/controller.js';
 import { createJobController } from './job/controller.js';
 import { createNamespaceController } from './namespace/controller.js';
 import { createNodeLifecycleController } from './nodelifecycle/controller.js';
+import { createPodGarbageCollector } from './podgc/controller.js';
 import { createReplicaSetController, createReplicationController } from './replicaset/controller.js';
 import { createRootCaPublisher, createServiceAccountsController } from './serviceaccount/controller.js';
 import { createTtlAfterFinishedController } from './ttlafterfinished/controller.js';
@@ -74,6 +75,7 @@ function runControllers(options: StartControllersOptions, clock: Clock, logger: 
     createRootCaPublisher({ ...base('root-ca-cert-publisher'), caPem: options.caPem }),
     createDisruptionController({ ...base('disruption-controller'), recorder: recorder('disruption-controller') }),
     createNodeLifecycleController({ ...base('node-controller'), recorder: recorder('node-controller') }),
+    createPodGarbageCollector({ ...base('pod-garbage-collector') }),
   ];
   const controllers = all.filter((c) => !options.disabled?.includes(c.name));
   informerFactory.start(signal);
