@@ -14,7 +14,7 @@ test('startControllers runs the controllers together against one API server', as
   const running = startControllers({ transport: server.transport(), clock, caPem: 'PEM', signal: abort.signal, logger: () => undefined });
   try {
     assert.deepEqual(running.controllers.map((c) => c.name).sort(), [
-      'deployment', 'disruption', 'garbage-collector', 'job', 'namespace', 'nodelifecycle', 'podgc', 'replicaset', 'replicationcontroller', 'root-ca-cert-publisher', 'serviceaccount', 'ttl-after-finished',
+      'deployment', 'disruption', 'garbage-collector', 'job', 'namespace', 'nodelifecycle', 'podgc', 'replicaset', 'replicationcontroller', 'resourcequota', 'root-ca-cert-publisher', 'serviceaccount', 'ttl-after-finished',
     ]);
     await eventually(clock, () => running.hasSynced(), 'all synced');
     await server.client.resource(deploymentsResource).create('default', {

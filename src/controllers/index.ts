@@ -15,6 +15,7 @@ import { createJobController } from './job/controller.js';
 import { createNamespaceController } from './namespace/controller.js';
 import { createNodeLifecycleController } from './nodelifecycle/controller.js';
 import { createPodGarbageCollector } from './podgc/controller.js';
+import { createResourceQuotaController } from './resourcequota/controller.js';
 import { createReplicaSetController, createReplicationController } from './replicaset/controller.js';
 import { createRootCaPublisher, createServiceAccountsController } from './serviceaccount/controller.js';
 import { createTtlAfterFinishedController } from './ttlafterfinished/controller.js';
@@ -76,6 +77,7 @@ function runControllers(options: StartControllersOptions, clock: Clock, logger: 
     createDisruptionController({ ...base('disruption-controller'), recorder: recorder('disruption-controller') }),
     createNodeLifecycleController({ ...base('node-controller'), recorder: recorder('node-controller') }),
     createPodGarbageCollector({ ...base('pod-garbage-collector') }),
+    createResourceQuotaController({ ...base('resourcequota-controller') }),
   ];
   const controllers = all.filter((c) => !options.disabled?.includes(c.name));
   informerFactory.start(signal);
