@@ -6,6 +6,7 @@ import type { AdmissionAttributes, AdmissionPlugin } from './admission.js';
 import { ApiError, invalid } from './errors.js';
 import type { ResourceRegistry } from './registry.js';
 import type { ResourceStore } from './resource-store.js';
+import { resourceQuotaAdmission } from '../controllers/resourcequota/admission.js';
 
 export interface AdmissionConfig {
   resources: () => ResourceStore;
@@ -19,7 +20,7 @@ export interface AdmissionConfig {
 const systemPriorityClasses: Record<string, number> = { 'system-node-critical': 2000001000, 'system-cluster-critical': 2000000000 };
 
 export function defaultAdmission(config: AdmissionConfig): AdmissionPlugin[] {
-  return [serviceAccountAdmission(), defaultTolerationSeconds(), priorityAdmission(config), serviceAddressAllocation(config), certificateRequester()];
+  return [serviceAccountAdmission(), defaultTolerationSeconds(), priorityAdmission(config), serviceAddressAllocation(config), certificateRequester(), resourceQuotaAdmission({ resources: config.resources, registry: config.registry })];
 }
 
 /** A CertificateSigningRequest records who asked (spec.username/groups/uid/extra): signers and approvers trust only that. */

@@ -11,9 +11,13 @@ import { createEventRecorder } from './framework/events.js';
 import { createCronJobController } from './cronjob/controller.js';
 import { createDaemonSetController } from './daemonset/controller.js';
 import { createDeploymentController } from './deployment/controller.js';
+import { createDisruptionController } from './disruption/controller.js';
 import { createGarbageCollector } from './garbagecollector/controller.js';
 import { createJobController } from './job/controller.js';
 import { createNamespaceController } from './namespace/controller.js';
+import { createNodeLifecycleController } from './nodelifecycle/controller.js';
+import { createPodGarbageCollector } from './podgc/controller.js';
+import { createResourceQuotaController } from './resourcequota/controller.js';
 import { createReplicaSetController, createReplicationController } from './replicaset/controller.js';
 import { createRootCaPublisher, createServiceAccountsController } from './serviceaccount/controller.js';
 import { createStatefulSetController } from './statefulset/controller.js';
@@ -91,6 +95,10 @@ function runControllers(options: StartControllersOptions, clock: Clock, logger: 
       basePath: options.localPath?.basePath,
       directories: localDirectoryRemover({ localNodeNames: options.localPath?.localNodeNames ?? [], basePath: options.localPath?.basePath ?? defaultLocalPathBase }),
     }),
+    createDisruptionController({ ...base('disruption-controller'), recorder: recorder('disruption-controller') }),
+    createNodeLifecycleController({ ...base('node-controller'), recorder: recorder('node-controller') }),
+    createPodGarbageCollector({ ...base('pod-garbage-collector') }),
+    createResourceQuotaController({ ...base('resourcequota-controller') }),
   ];
   const controllers = all.filter((c) => !options.disabled?.includes(c.name));
   informerFactory.start(signal);
