@@ -36,6 +36,9 @@ import { createStreamingProxy } from '../apiserver/streaming-proxy.js';
 import { storageKey } from '../apiserver/resource-store.js';
 import { startClusterDns } from '../network/node/cluster-dns.js';
 import { primaryNodeIP, startNode, type RunningNode, type RuntimeKind } from './node.js';
+import { ingressBootstrapObjects, startIngressController } from '../network/ingress/controller.js';
+import { createServiceLoadBalancer } from '../network/servicelb/service-lb.js';
+import { NAVARCH_INGRESS_USER, NAVARCH_SERVICE_LB_USER } from '../apiserver/authz/bootstrap-policy.js';
 
 export interface ServerConfig {
   dataDir: string;
@@ -54,6 +57,10 @@ export interface ServerConfig {
   clusterDns: string;
   nodeLabels: Record<string, string>;
   nodeTaints: { key: string; value?: string; effect: string }[];
+  /** The built-in ingress controller's listeners (--ingress-http-port/--ingress-https-port, 0 = off). */
+  ingressHttpPort: number;
+  ingressHttpsPort: number;
+  ingressBindAddress: string;
 }
 
 /** --node-label k=v (repeatable) */
@@ -106,6 +113,9 @@ export function serverConfigFromArgs(args: ParsedArgs): ServerConfig {
     clusterDns: flag(args, 'cluster-dns', '10.43.0.10')!,
     nodeLabels: parseNodeLabels(flagList(args, 'node-label')),
     nodeTaints: parseNodeTaints(flagList(args, 'node-taint')),
+    ingressHttpPort: Number(flag(args, 'ingress-http-port', '80')),
+    ingressHttpsPort: Number(flag(args, 'ingress-https-port', '443')),
+    ingressBindAddress: flag(args, 'ingress-bind-address') ?? flag(args, 'bind-address', '0.0.0.0')!,
   };
 }
 
@@ -205,7 +215,13 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   });
   security = createSecurity({ cache: api.cache, registry: api.registry, caPem: pki.ca.certPem, serviceAccountPublicKeyPem: pki.serviceAccountPublicKeyPem, joinToken: pki.token });
   apiRef = api;
-  await bootstrapClusterObjects(api, [...defaultRbacObjects(), ...dashboardRbacObjects(), ...clusterInfoObjects(pki.ca.certPem, `https://${hostname()}:${config.port}`, renderKubeconfig)]);
+  const ingressEnabled = !config.disable.includes('ingress');
+  await bootstrapClusterObjects(api, [
+    ...defaultRbacObjects(),
+    ...dashboardRbacObjects(),
+    ...clusterInfoObjects(pki.ca.certPem, `https://${hostname()}:${config.port}`, renderKubeconfig),
+    ...(ingressEnabled ? ingressBootstrapObjects() : []),
+  ]);
   const url = await api.listen(config.port, config.bindAddress);
   const kubeconfigPath = join(config.dataDir, 'kubeconfig');
   await writeKubeconfig(kubeconfigPath, {
@@ -215,7 +231,39 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     clientKeyPem: pki.admin.keyPem,
   });
   const components = new AbortController();
-  startControlPlane({ api, ca: pki.ca, disabled: new Set(config.disable), apiAddresses: [config.nodeIP], apiPort: Number(new URL(url).port), clusterCidr: config.clusterCidr, serviceCidr: config.serviceCidr }, components.signal);
+  startControlPlane(
+    {
+      api,
+      ca: pki.ca,
+      disabled: new Set(config.disable),
+      apiAddresses: [config.nodeIP],
+      apiPort: Number(new URL(url).port),
+      clusterCidr: config.clusterCidr,
+      serviceCidr: config.serviceCidr,
+      components: [
+        {
+          // Like k3s' servicelb, on one server at a time; without Ready nodes Services get this server's address.
+          name: 'servicelb',
+          lease: 'kube-controller-manager',
+          user: { username: NAVARCH_SERVICE_LB_USER, groups: ['system:authenticated'] },
+          start: (transport, signal) => createServiceLoadBalancer({ transport, fallbackAddresses: [config.nodeIP] }).start(signal),
+        },
+      ],
+    },
+    components.signal,
+  );
+  // The ingress proxy is data plane: every server runs one (no leader election), on its own address.
+  if (ingressEnabled && (config.ingressHttpPort > 0 || config.ingressHttpsPort > 0)) {
+    startIngressController(
+      {
+        transport: inProcessTransport(api.handler, { username: NAVARCH_INGRESS_USER, groups: ['system:authenticated'] }, 'navarch-ingress'),
+        http: config.ingressHttpPort > 0 ? { host: config.ingressBindAddress, port: config.ingressHttpPort } : undefined,
+        https: config.ingressHttpsPort > 0 ? { host: config.ingressBindAddress, port: config.ingressHttpsPort } : undefined,
+        statusAddresses: [config.nodeIP],
+      },
+      components.signal,
+    ).catch((e) => log.error('ingress', 'ingress controller failed to start', { error: (e as Error).message }));
+  }
   // The node side of an all-in-one server: the same kubelet an agent runs, as system:node:<name>.
   let node: RunningNode | undefined;
   if (!config.disableAgent) {
