@@ -187,7 +187,11 @@ export async function startIngressController(options: IngressControllerOptions, 
     await recorder.flush().catch(() => {});
   };
   const statusRun = status.start(informersStop.signal).catch((e) => logger('error', 'ingress status controller failed', { error: String(e) }));
-  const synced = await factory.waitForCacheSync(signal);
+  // One listener on the caller's signal (it is shared by every component of the server).
+  const onAbort = () => informersStop.abort();
+  if (signal.aborted) onAbort();
+  else signal.addEventListener('abort', onAbort, { once: true });
+  const synced = await factory.waitForCacheSync(informersStop.signal);
   if (!synced) {
     await stopAll();
     throw new Error('ingress controller stopped before its caches synced');
@@ -203,8 +207,8 @@ export async function startIngressController(options: IngressControllerOptions, 
   logger('info', 'ingress controller serving', { component: 'ingress', http: addresses.http && `${addresses.http.address}:${addresses.http.port}`, https: addresses.https && `${addresses.https.address}:${addresses.https.port}`, ingresses: table.ingresses.length });
   const stopped = new Promise<void>((resolve) => {
     const stop = () => void stopAll().then(resolve);
-    if (signal.aborted) stop();
-    else signal.addEventListener('abort', stop, { once: true });
+    if (informersStop.signal.aborted) stop();
+    else informersStop.signal.addEventListener('abort', stop, { once: true });
   });
   return { addresses, reloads: () => loop.syncCount() + 1, stopped };
 }
