@@ -73,6 +73,18 @@ function get(port: number, host: string, path = '/', options: { tls?: { ca: stri
   });
 }
 
+function post(port: number, host: string, path: string, body: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, path, method: 'POST', headers: { host, 'content-length': Buffer.byteLength(body) } }, (res) => {
+      let text = '';
+      res.on('data', (c) => (text += c));
+      res.on('end', () => resolve({ status: res.statusCode!, body: text }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
 async function eventually<T>(read: () => Promise<T>, ok: (v: T) => boolean, what: string, timeoutMs = 3000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -133,6 +145,11 @@ describe('ingress controller', () => {
     for (const s of slices('app-b', 'web', [b])) await sliceClient.create('default', s);
     await svc.create('default', service('app-c', [{ port: 80 }]));
     for (const s of slices('app-c', undefined, [c])) await sliceClient.create('default', s);
+    // An endpoint whose pod is gone (nothing listens) next to a live one.
+    const gone = await startPod('gone', '127.0.0.6');
+    await gone.close();
+    await svc.create('default', service('flaky', [{ port: 80 }]));
+    for (const s of slices('flaky', undefined, [gone, c])) await sliceClient.create('default', s);
     await svc.create('default', service('not-ready', [{ port: 80 }]));
     for (const s of slices('not-ready', undefined, [c], false)) await sliceClient.create('default', s);
     const [certA, certWild] = await Promise.all([issueServingCertificate(ca, { hostNames: ['a.test'] }), issueServingCertificate(ca, { hostNames: ['*.wild.test'] })]);
@@ -151,6 +168,7 @@ describe('ingress controller', () => {
               paths: [
                 { path: '/', pathType: 'Prefix', backend: { service: { name: 'app-a', port: { number: 80 } } } },
                 { path: '/api', pathType: 'Prefix', backend: { service: { name: 'app-b', port: { name: 'web' } } } },
+                { path: '/flaky', pathType: 'Prefix', backend: { service: { name: 'flaky', port: { number: 80 } } } },
                 { path: '/down', pathType: 'Exact', backend: { service: { name: 'not-ready', port: { number: 80 } } } },
                 { path: '/missing', pathType: 'Exact', backend: { service: { name: 'nope', port: { number: 80 } } } },
               ],
@@ -195,6 +213,17 @@ describe('ingress controller', () => {
     assert.equal(api.json.url, '/api/users?x=1');
     assert.equal((await get(httpPort, 'a.test', '/apiary')).json.pod.startsWith('a'), true);
     assert.equal((await get(httpPort, 'x.wild.test:8443', '/z')).json.pod, 'c');
+  });
+
+  test('a GET whose endpoint refuses the connection is retried on the next endpoint; a POST is not', async () => {
+    for (let i = 0; i < 4; i++) {
+      const answer = await get(httpPort, 'a.test', '/flaky');
+      assert.equal(answer.status, 200, answer.body);
+      assert.equal(answer.json.pod, 'c');
+    }
+    const statuses = new Set<number>();
+    for (let i = 0; i < 2; i++) statuses.add((await post(httpPort, 'a.test', '/flaky', 'x')).status);
+    assert.deepEqual([...statuses].sort(), [200, 502]);
   });
 
   test('X-Forwarded-* headers and the original Host reach the pod', async () => {

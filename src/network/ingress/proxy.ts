@@ -43,7 +43,7 @@ export function errorPage(status: number, title: string, detail: string): string
   return `<!DOCTYPE html>\n<html><head><title>${status} ${escapeHtml(title)}</title></head>\n<body>\n<h1>${status} ${escapeHtml(title)}</h1>\n<p>${escapeHtml(detail)}</p>\n<hr><p>navarch ingress</p>\n</body></html>\n`;
 }
 
-type Decision = { kind: 'forward'; target: BackendAddress; service: string } | { kind: 'error'; status: number; title: string; detail: string };
+type Decision = { kind: 'forward'; target: BackendAddress; service: string; /** The other endpoints, in round-robin order, for retries. */ others: BackendAddress[] } | { kind: 'error'; status: number; title: string; detail: string };
 
 export class IngressProxy {
   private config: ProxyConfig | undefined;
@@ -131,7 +131,9 @@ export class IngressProxy {
     if (resolved.addresses.length === 0) return { kind: 'error', status: 503, title: 'Service Unavailable', detail: `No ready endpoints for service ${resolved.service}.` };
     const n = this.cursors.get(resolved.key) ?? 0;
     this.cursors.set(resolved.key, (n + 1) % 1_000_000);
-    return { kind: 'forward', target: resolved.addresses[n % resolved.addresses.length], service: resolved.service };
+    const list = resolved.addresses;
+    const start = n % list.length;
+    return { kind: 'forward', target: list[start], service: resolved.service, others: [...list.slice(start + 1), ...list.slice(0, start)] };
   }
 
   private forwardedHeaders(req: IncomingMessage, scheme: 'http' | 'https', keepUpgrade: boolean): OutgoingHttpHeaders {
@@ -162,29 +164,46 @@ export class IngressProxy {
       res.end(body);
       return;
     }
-    const { target } = decision;
-    const upstream = http.request({ host: target.ip, port: target.port, method: req.method, path: req.url, headers: this.forwardedHeaders(req, scheme, false), agent: this.agent });
-    upstream.on('response', (answer) => {
-      const headers: OutgoingHttpHeaders = {};
-      for (const [name, value] of Object.entries(answer.headers)) if (value !== undefined && !hopByHop.has(name)) headers[name] = value;
-      res.writeHead(answer.statusCode ?? 502, answer.statusMessage, headers);
-      answer.pipe(res);
-      answer.on('error', () => res.destroy());
-    });
-    upstream.on('error', (err) => {
-      this.options.logger('warn', 'backend request failed', { component: 'ingress', service: decision.service, endpoint: `${target.ip}:${target.port}`, error: err.message });
-      if (res.headersSent) {
-        res.destroy();
-        return;
+    // A request without a body can be replayed: when an endpoint refuses the connection (a pod
+    // that just went away, before its EndpointSlice caught up) the next one is tried.
+    const replayable = ['GET', 'HEAD', 'OPTIONS'].includes(req.method ?? '') && !req.headers['transfer-encoding'] && (req.headers['content-length'] ?? '0') === '0';
+    const headers = this.forwardedHeaders(req, scheme, false);
+    const attempt = (target: BackendAddress, remaining: BackendAddress[]) => {
+      const upstream = http.request({ host: target.ip, port: target.port, method: req.method, path: req.url, headers, agent: this.agent });
+      let answered = false;
+      upstream.on('response', (answer) => {
+        answered = true;
+        const out: OutgoingHttpHeaders = {};
+        for (const [name, value] of Object.entries(answer.headers)) if (value !== undefined && !hopByHop.has(name)) out[name] = value;
+        res.writeHead(answer.statusCode ?? 502, answer.statusMessage, out);
+        answer.pipe(res);
+        answer.on('error', () => res.destroy());
+      });
+      upstream.on('error', (err: NodeJS.ErrnoException) => {
+        this.options.logger('warn', 'backend request failed', { component: 'ingress', service: decision.service, endpoint: `${target.ip}:${target.port}`, error: err.message });
+        if (!answered && replayable && remaining.length > 0 && !res.destroyed && retryableErrors.has(err.code ?? '')) {
+          attempt(remaining[0], remaining.slice(1));
+          return;
+        }
+        if (res.headersSent) {
+          res.destroy();
+          return;
+        }
+        const body = errorPage(502, 'Bad Gateway', `The endpoint ${target.ip}:${target.port} of service ${decision.service} did not answer.`);
+        res.writeHead(502, { 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+        res.end(body);
+      });
+      res.on('close', () => {
+        if (!res.writableFinished) upstream.destroy();
+      });
+      if (replayable) {
+        req.resume();
+        upstream.end();
+      } else {
+        req.pipe(upstream);
       }
-      const body = errorPage(502, 'Bad Gateway', `The endpoint ${target.ip}:${target.port} of service ${decision.service} did not answer.`);
-      res.writeHead(502, { 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(body) });
-      res.end(body);
-    });
-    res.on('close', () => {
-      if (!res.writableFinished) upstream.destroy();
-    });
-    req.pipe(upstream);
+    };
+    attempt(decision.target, decision.others.slice(0, 2));
   }
 
   private handleUpgrade(req: IncomingMessage, socket: Socket, head: Buffer, scheme: 'http' | 'https'): void {
@@ -219,6 +238,8 @@ export class IngressProxy {
     upstream.end();
   }
 }
+
+const retryableErrors = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ECONNRESET', 'EPIPE']);
 
 function rawHead(answer: IncomingMessage, close = false): string {
   const lines = [`HTTP/1.1 ${answer.statusCode} ${answer.statusMessage ?? ''}`];
