@@ -20,7 +20,7 @@ export interface AdmissionConfig {
 const systemPriorityClasses: Record<string, number> = { 'system-node-critical': 2000001000, 'system-cluster-critical': 2000000000 };
 
 export function defaultAdmission(config: AdmissionConfig): AdmissionPlugin[] {
-  return [serviceAccountAdmission(), defaultTolerationSeconds(), priorityAdmission(config), serviceAddressAllocation(config), certificateRequester(), resourceQuotaAdmission({ resources: config.resources, registry: config.registry })];
+  return [serviceAccountAdmission(), defaultTolerationSeconds(), priorityAdmission(config), serviceAddressAllocation(config), certificateRequester(), defaultIngressClass(config), resourceQuotaAdmission({ resources: config.resources, registry: config.registry })];
 }
 
 /** A CertificateSigningRequest records who asked (spec.username/groups/uid/extra): signers and approvers trust only that. */
@@ -236,4 +236,21 @@ function randomSuffix(): string {
   let s = '';
   for (let i = 0; i < 5; i++) s += alphabet[Math.floor(Math.random() * alphabet.length)];
   return s;
+}
+
+/** An Ingress without a class gets the default IngressClass (annotation ingressclass.kubernetes.io/is-default-class). */
+export function defaultIngressClass(config: AdmissionConfig): AdmissionPlugin {
+  return {
+    name: 'DefaultIngressClass',
+    async admit(a) {
+      if (a.operation !== 'CREATE' || a.resource.groupKind !== 'Ingress.networking.k8s.io' || !a.object) return;
+      const spec = a.object.spec ?? (a.object.spec = {});
+      if (spec.ingressClassName || a.object.metadata.annotations?.['kubernetes.io/ingress.class']) return;
+      const classes = config.registry().lookup('networking.k8s.io', 'v1', 'ingressclasses');
+      if (!classes) return;
+      const { items } = await config.resources().list(classes, '', {});
+      const defaults = items.filter((c) => c.metadata.annotations?.['ingressclass.kubernetes.io/is-default-class'] === 'true');
+      if (defaults.length === 1) spec.ingressClassName = defaults[0].metadata.name;
+    },
+  };
 }

@@ -40,6 +40,9 @@ import { createStreamingProxy } from '../apiserver/streaming-proxy.js';
 import { storageKey } from '../apiserver/resource-store.js';
 import { startClusterDns } from '../network/node/cluster-dns.js';
 import { primaryNodeIP, startNode, type RunningNode, type RuntimeKind } from './node.js';
+import { ingressBootstrapObjects, startIngressController } from '../network/ingress/controller.js';
+import { createServiceLoadBalancer } from '../network/servicelb/service-lb.js';
+import { NAVARCH_INGRESS_USER, NAVARCH_SERVICE_LB_USER } from '../apiserver/authz/bootstrap-policy.js';
 
 export interface ServerConfig {
   dataDir: string;
@@ -60,6 +63,10 @@ export interface ServerConfig {
   nodeTaints: { key: string; value?: string; effect: string }[];
   /** The kubelet's streaming port (logs/exec/port-forward); 0 picks a free one. */
   kubeletPort: number;
+  /** The built-in ingress controller's listeners (--ingress-http-port/--ingress-https-port, 0 = off). */
+  ingressHttpPort: number;
+  ingressHttpsPort: number;
+  ingressBindAddress: string;
 }
 
 /** --node-label k=v (repeatable) */
@@ -113,6 +120,9 @@ export function serverConfigFromArgs(args: ParsedArgs): ServerConfig {
     nodeLabels: parseNodeLabels(flagList(args, 'node-label')),
     nodeTaints: parseNodeTaints(flagList(args, 'node-taint')),
     kubeletPort: Number(flag(args, 'kubelet-port', '10250')),
+    ingressHttpPort: Number(flag(args, 'ingress-http-port', '80')),
+    ingressHttpsPort: Number(flag(args, 'ingress-https-port', '443')),
+    ingressBindAddress: flag(args, 'ingress-bind-address') ?? flag(args, 'bind-address', '0.0.0.0')!,
   };
 }
 
@@ -221,7 +231,14 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   });
   security = createSecurity({ cache: api.cache, registry: api.registry, caPem: pki.ca.certPem, serviceAccountPublicKeyPem: pki.serviceAccountPublicKeyPem, joinToken: pki.token });
   apiRef = api;
-  await bootstrapClusterObjects(api, [...defaultRbacObjects(), ...dashboardRbacObjects(), ...localPathStorageObjects(), ...clusterInfoObjects(pki.ca.certPem, `https://${hostname()}:${config.port}`, renderKubeconfig)]);
+  const ingressEnabled = !config.disable.includes('ingress');
+  await bootstrapClusterObjects(api, [
+    ...defaultRbacObjects(),
+    ...dashboardRbacObjects(),
+    ...localPathStorageObjects(),
+    ...clusterInfoObjects(pki.ca.certPem, `https://${hostname()}:${config.port}`, renderKubeconfig),
+    ...(ingressEnabled ? ingressBootstrapObjects() : []),
+  ]);
   const url = await api.listen(config.port, config.bindAddress);
   const kubeconfigPath = join(config.dataDir, 'kubeconfig');
   await writeKubeconfig(kubeconfigPath, {
@@ -232,7 +249,41 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   });
   const components = new AbortController();
   crds = startCustomResourceDefinitions(api, components.signal, { schemas });
-  startControlPlane({ api, ca: pki.ca, disabled: new Set(config.disable), apiAddresses: [config.nodeIP], apiPort: Number(new URL(url).port), clusterCidr: config.clusterCidr, serviceCidr: config.serviceCidr, localNodeNames: config.disableAgent ? [] : [config.nodeName], storagePath: join(config.dataDir, 'storage') }, components.signal);
+  startControlPlane(
+    {
+      api,
+      ca: pki.ca,
+      disabled: new Set(config.disable),
+      apiAddresses: [config.nodeIP],
+      apiPort: Number(new URL(url).port),
+      clusterCidr: config.clusterCidr,
+      serviceCidr: config.serviceCidr,
+      localNodeNames: config.disableAgent ? [] : [config.nodeName],
+      storagePath: join(config.dataDir, 'storage'),
+      components: [
+        {
+          // Like k3s' servicelb, on one server at a time; without Ready nodes Services get this server's address.
+          name: 'servicelb',
+          lease: 'kube-controller-manager',
+          user: { username: NAVARCH_SERVICE_LB_USER, groups: ['system:authenticated'] },
+          start: (transport, signal) => createServiceLoadBalancer({ transport, fallbackAddresses: [config.nodeIP] }).start(signal),
+        },
+      ],
+    },
+    components.signal,
+  );
+  // The ingress proxy is data plane: every server runs one (no leader election), on its own address.
+  if (ingressEnabled && (config.ingressHttpPort > 0 || config.ingressHttpsPort > 0)) {
+    startIngressController(
+      {
+        transport: inProcessTransport(api.handler, { username: NAVARCH_INGRESS_USER, groups: ['system:authenticated'] }, 'navarch-ingress'),
+        http: config.ingressHttpPort > 0 ? { host: config.ingressBindAddress, port: config.ingressHttpPort } : undefined,
+        https: config.ingressHttpsPort > 0 ? { host: config.ingressBindAddress, port: config.ingressHttpsPort } : undefined,
+        statusAddresses: [config.nodeIP],
+      },
+      components.signal,
+    ).catch((e) => log.error('ingress', 'ingress controller failed to start', { error: (e as Error).message }));
+  }
   // The node side of an all-in-one server: the same kubelet an agent runs, as system:node:<name>.
   let node: RunningNode | undefined;
   if (!config.disableAgent) {

@@ -41,6 +41,8 @@ export interface StartOptions {
   keepDataDir?: boolean;
   /** Run the node agent in the server (real runc pods); the busybox image is provided first. */
   agent?: boolean;
+  /** Run the built-in ingress controller (off by default: it would bind ports 80/443). */
+  ingress?: boolean;
 }
 
 /** Builds (cached) the busybox image and drops it where the node imports images at start. */
@@ -57,7 +59,7 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
   const port = options.port ?? (await freePort());
   if (options.agent) provideBusybox(dataDir);
   let output = '';
-  const child = spawn(process.execPath, [join(repoRoot, 'dist/src/cli/main.js'), 'server', '--data-dir', dataDir, '--port', String(port), '--bind-address', '127.0.0.1', ...(options.agent ? ['--kubelet-port', '0'] : ['--disable-agent']), ...(options.extraArgs ?? [])], {
+  const child = spawn(process.execPath, [join(repoRoot, 'dist/src/cli/main.js'), 'server', '--data-dir', dataDir, '--port', String(port), '--bind-address', '127.0.0.1', ...(options.agent ? ['--kubelet-port', '0'] : ['--disable-agent']), ...(options.ingress ? [] : ['--disable', 'ingress']), ...(options.extraArgs ?? [])], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, NAVARCH_LOG: process.env.NAVARCH_LOG ?? 'info' },
   });
