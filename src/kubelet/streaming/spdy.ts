@@ -269,7 +269,6 @@ export class SpdyConnection extends EventEmitter {
   }
 
   send(frame: Buffer): void {
-    if (process.env.SPDY_DEBUG) console.error("spdy send", this.closed, this.transport.writable, frame.subarray(0, 16).toString("hex"));
     if (!this.closed && this.transport.writable) this.transport.write(frame);
   }
 
@@ -286,7 +285,6 @@ export class SpdyConnection extends EventEmitter {
   /** @internal */ forgetIfDone(stream: SpdyStream): void { if (stream.done) this.streams.delete(stream.id); }
 
   private fail(err: Error): void {
-    if (process.env.SPDY_DEBUG) console.error("spdy fail", err);
     this.emit('protocolError', err);
     this.send(controlFrame(FrameType.goAway, 0, u32pair(this.lastStreamId, 1)));
     this.closed = true;
@@ -303,7 +301,6 @@ export class SpdyConnection extends EventEmitter {
   }
 
   private async handle(frame: Frame): Promise<void> {
-    if (process.env.SPDY_DEBUG) console.error("spdy frame", frame.control, frame.type, frame.streamId, frame.flags, frame.data.length);
     if (!frame.control) {
       const stream = this.streams.get(frame.streamId);
       if (!stream) {
@@ -324,7 +321,6 @@ export class SpdyConnection extends EventEmitter {
           return;
         }
         this.lastStreamId = id;
-        if (process.env.SPDY_DEBUG) console.error("spdy headers", id, headers);
         const stream = new SpdyStream(id, headers, this);
         this.streams.set(id, stream);
         const reply = Buffer.concat([u32pair(id, 0).subarray(0, 4), this.compressor.compress(encodeHeaderBlock({}))]);
