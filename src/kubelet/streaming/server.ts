@@ -59,6 +59,9 @@ export async function startStreamingServer(options: StreamingServerOptions): Pro
     handleProtocols: (protocols) => chooseProtocol(protocols, [...channelProtocols, ...base64ChannelProtocols, tunneledPortForwardProtocol, portForwardProtocol]) ?? false,
   });
 
+  const tunneled = new WeakSet<IncomingMessage>();
+  wss.on('headers', (headers: string[], req: IncomingMessage) => { if (tunneled.has(req)) headers.push(`Sec-WebSocket-Protocol: ${tunneledPortForwardProtocol}`); });
+
   const findPod = (namespace: string, name: string) => {
     const pod = options.pods().find((p) => p.metadata.namespace === namespace && p.metadata.name === name);
     if (!pod) throw new NotFoundError(`pod "${name}" not found`);
@@ -189,6 +192,10 @@ export async function startStreamingServer(options: StreamingServerOptions): Pro
         }
         const offered = String(req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
         if (offered.includes(tunneledPortForwardProtocol)) {
+          // `/` is not a token character, so ws refuses this subprotocol when parsing the
+          // offer; we take the offer out of its sight and name the protocol in the 101 ourselves.
+          delete req.headers['sec-websocket-protocol'];
+          tunneled.add(req);
           wss.handleUpgrade(req, socket, head, (ws) => serveSpdyPortForward(new SpdyConnection(createWebSocketStream(ws)), runtime, sandboxId));
           return;
         }
