@@ -6,6 +6,7 @@ import { parseArgs, flag } from './args.js';
 import { defaultDataDir, runServerCommand } from './server.js';
 import { runAgentCommand } from './agent.js';
 import { runClusterCommand } from './cluster.js';
+import { runImageCommand } from './image.js';
 import { navarchVersion, kubernetesVersion } from '../util/version.js';
 
 const usage = `navarch — a Kubernetes-compatible container orchestrator
@@ -18,6 +19,8 @@ Usage:
                                                join a node to a cluster
   navarch cluster create|delete|list [--name N] [--nodes N] [--runtime runc|fake]
                                                a local multi-node cluster (agents in network namespaces)
+  navarch image import FILE|ls|rm REF [--data-dir DIR]
+                                               the node's image store (docker-archive / OCI-archive tarballs)
   navarch kubectl ARGS...                      run kubectl against the local cluster
   navarch dashboard [--data-dir DIR]           print the dashboard URL and a sign-in token
   navarch version                              print versions
@@ -49,6 +52,7 @@ async function main(argv: string[]): Promise<void> {
       return runAgentCommand(parseArgs(rest));
     case 'cluster':
       return runClusterCommand(rest);
+    case 'image': { process.exitCode = await runImageCommand(rest); return; }
     case 'up':
       return up(rest);
     case 'down':

@@ -5,11 +5,13 @@
 import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { WebSocketServer, createWebSocketStream, type WebSocket } from 'ws';
 import type { ContainerStatus, RuntimeService } from '../../runtime/types.js';
 import { labels, annotations } from '../pod-sync.js';
 import { Channel, base64ChannelProtocols, channelProtocols, chooseProtocol, decodeFrame, encodeFrame, exitStatus, internalErrorStatus, protocolVersion } from './channels.js';
 import { streamLog } from './logs.js';
+import { SpdyConnection } from './spdy.js';
+import { acceptSpdyUpgrade, isSpdyUpgrade, offeredStreamProtocols, portForwardProtocol, serveSpdyPortForward, serveSpdyRemoteCommand, spdyChannelProtocols, tunneledPortForwardProtocol } from './spdy-streams.js';
 
 export interface StreamingServerOptions {
   certPem: string;
@@ -54,8 +56,11 @@ export async function startStreamingServer(options: StreamingServerOptions): Pro
   });
   const wss = new WebSocketServer({
     noServer: true,
-    handleProtocols: (protocols) => chooseProtocol(protocols, [...channelProtocols, ...base64ChannelProtocols, 'portforward.k8s.io']) ?? false,
+    handleProtocols: (protocols) => chooseProtocol(protocols, [...channelProtocols, ...base64ChannelProtocols, tunneledPortForwardProtocol, portForwardProtocol]) ?? false,
   });
+
+  const tunneled = new WeakSet<IncomingMessage>();
+  wss.on('headers', (headers: string[], req: IncomingMessage) => { if (tunneled.has(req)) headers.push(`Sec-WebSocket-Protocol: ${tunneledPortForwardProtocol}`); });
 
   const findPod = (namespace: string, name: string) => {
     const pod = options.pods().find((p) => p.metadata.namespace === namespace && p.metadata.name === name);
@@ -141,7 +146,7 @@ export async function startStreamingServer(options: StreamingServerOptions): Pro
       }
       if (parts[0] === 'containerLogs' && parts.length === 4) { await serveLogs(req, res, url, parts.slice(1)); return; }
       if (['exec', 'attach', 'portForward'].includes(parts[0] ?? '')) {
-        sendStatus(res, 400, 'Upgrade request required: this kubelet streams over WebSocket (v5.channel.k8s.io, v4.channel.k8s.io); SPDY is not supported', 'BadRequest');
+        sendStatus(res, 400, 'Upgrade request required', 'BadRequest');
         return;
       }
       sendStatus(res, 404, `the server could not find the requested resource`);
@@ -163,17 +168,40 @@ export async function startStreamingServer(options: StreamingServerOptions): Pro
         const command = q.getAll('command');
         if (kind === 'exec' && command.length === 0) throw new Error('you must specify at least 1 command');
         const wants = { stdin: q.get('stdin') === 'true' || q.get('input') === '1', stdout: q.get('stdout') !== 'false' && q.get('output') !== '0', stderr: q.get('stderr') !== 'false' && q.get('error') !== '0', tty: q.get('tty') === 'true' };
+        if (isSpdyUpgrade(req)) {
+          const accepted = acceptSpdyUpgrade(socket, head, offeredStreamProtocols(req), spdyChannelProtocols);
+          if (!accepted) return;
+          const start = () => kind === 'exec' ? runtime.exec(target.id, command, { tty: wants.tty, stdin: wants.stdin }) : runtime.attach(target.id, { tty: wants.tty, stdin: wants.stdin });
+          serveSpdyRemoteCommand(accepted.connection, accepted.protocol, start, wants, { kind, command });
+          return;
+        }
         wss.handleUpgrade(req, socket, head, (ws) => void serveStream(ws, kind, target.id, command, wants));
         return;
       }
       if (kind === 'portForward') {
         const [namespace, podName] = parts.slice(1);
         const pod = findPod(namespace!, podName!);
-        const ports = (url.searchParams.get('ports') ?? '').split(',').filter(Boolean).map(Number);
-        if (ports.length === 0 || ports.some((p) => !(p > 0 && p < 65536))) throw new Error('query parameter "ports" is required');
         const sandboxes = await runtime.listPodSandbox({ labelSelector: { [labels.podUid]: pod.metadata.uid }, state: 'SANDBOX_READY' });
         if (!sandboxes[0]) throw new NotFoundError(`pod ${podName} has no running sandbox`);
-        wss.handleUpgrade(req, socket, head, (ws) => servePortForward(ws, sandboxes[0]!.id, ports));
+        const sandboxId = sandboxes[0].id;
+        // SPDY names the port per stream; the WebSocket channel protocol needs them up front.
+        if (isSpdyUpgrade(req)) {
+          const accepted = acceptSpdyUpgrade(socket, head, offeredStreamProtocols(req), [portForwardProtocol]);
+          if (accepted) serveSpdyPortForward(accepted.connection, runtime, sandboxId);
+          return;
+        }
+        const offered = String(req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
+        if (offered.includes(tunneledPortForwardProtocol)) {
+          // `/` is not a token character, so ws refuses this subprotocol when parsing the
+          // offer; we take the offer out of its sight and name the protocol in the 101 ourselves.
+          delete req.headers['sec-websocket-protocol'];
+          tunneled.add(req);
+          wss.handleUpgrade(req, socket, head, (ws) => serveSpdyPortForward(new SpdyConnection(createWebSocketStream(ws)), runtime, sandboxId));
+          return;
+        }
+        const ports = (url.searchParams.get('ports') ?? '').split(',').filter(Boolean).map(Number);
+        if (ports.length === 0 || ports.some((p) => !(p > 0 && p < 65536))) throw new Error('query parameter "ports" is required');
+        wss.handleUpgrade(req, socket, head, (ws) => servePortForward(ws, sandboxId, ports));
         return;
       }
       rejectUpgrade(socket, 404, 'the server could not find the requested resource');
@@ -220,8 +248,11 @@ export async function startStreamingServer(options: StreamingServerOptions): Pro
     pump(s.stderr, Channel.stderr, wants.stderr);
     const code = await s.exit;
     await Promise.race([Promise.all(drained), new Promise((r) => setTimeout(r, 500))]);
-    if (version >= 4) send(Channel.error, Buffer.from(JSON.stringify(exitStatus(code, command))));
-    else if (code !== 0) send(Channel.error, Buffer.from(`command terminated with non-zero exit code: ${code}`));
+    // attach ends when the streams do; a container whose exit the runtime has not recorded yet
+    // (-1) is not a failure — kubectl reads the exit code from the pod's status instead.
+    const effective = kind === 'attach' && code < 0 ? 0 : code;
+    if (version >= 4) send(Channel.error, Buffer.from(JSON.stringify(exitStatus(effective, command))));
+    else if (effective !== 0) send(Channel.error, Buffer.from(`command terminated with non-zero exit code: ${effective}`));
     ws.close(1000);
   }
 
@@ -258,10 +289,18 @@ export async function startStreamingServer(options: StreamingServerOptions): Pro
     ws.on('close', () => { for (const s of streams.values()) s.destroy(); });
   }
 
-  await new Promise<void>((resolve, reject) => {
+  const listen = (port: number) => new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '0.0.0.0', () => resolve());
+    server.listen(port, options.host ?? '0.0.0.0', () => { server.off('error', reject); resolve(); });
   });
+  try {
+    await listen(options.port ?? 0);
+  } catch (err) {
+    // Several nodes (or test servers) on one machine cannot all have 10250; the port actually
+    // bound is published in the Node's daemonEndpoints, which is how the API server finds us.
+    if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || !options.port) throw err;
+    await listen(0);
+  }
   const address = server.address();
   return {
     port: typeof address === 'object' && address ? address.port : 0,
