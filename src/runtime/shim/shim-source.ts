@@ -84,7 +84,8 @@ function main(spec) {
   function announce() { if (listening && pendingStart) { write('started.json', pendingStart); pendingStart = null; } }
   const sockPath = spec.attachSocket;
   try { fs.unlinkSync(sockPath); } catch {}
-  const server = net.createServer((c) => {
+  // allowHalfOpen: an attach client that closes its stdin still receives the output that follows.
+  const server = net.createServer({ allowHalfOpen: true }, (c) => {
     clients.add(c);
     c.on('data', (d) => { if (stdinOpen && child && child.stdin) child.stdin.write(d); });
     c.on('end', () => { if (spec.stdinOnce && child && child.stdin) { stdinOpen = false; child.stdin.end(); } });
