@@ -1,6 +1,8 @@
 // Content negotiation for /openapi/v2, as kube-openapi's handler does it: the Accept clauses are
 // tried best first (by q, then by specificity) against JSON and the two spellings of gnostic's
-// protobuf media type; the response carries the spelling that matched. No match means 406.
+// protobuf media type. Either spelling is answered with the dotted one: Go's mime.ParseMediaType
+// rejects "@", and client-go parses the response's Content-Type before it looks at the body
+// ("mime: unexpected content after media subtype"). No match means 406.
 
 export const OPENAPI_V2_PROTOBUF = 'application/com.github.proto-openapi.spec.v2@v1.0+protobuf';
 /** The same media type spelled without "@", for clients whose MIME parsers reject it. */
@@ -8,9 +10,9 @@ export const OPENAPI_V2_PROTOBUF_DOTTED = 'application/com.github.proto-openapi.
 
 export type OpenApiV2Format = { format: 'json' | 'protobuf'; contentType: string };
 
-const OFFERED: OpenApiV2Format[] = [
+const OFFERED: (OpenApiV2Format & { accepts?: string })[] = [
   { format: 'json', contentType: 'application/json' },
-  { format: 'protobuf', contentType: OPENAPI_V2_PROTOBUF },
+  { format: 'protobuf', accepts: OPENAPI_V2_PROTOBUF, contentType: OPENAPI_V2_PROTOBUF_DOTTED },
   { format: 'protobuf', contentType: OPENAPI_V2_PROTOBUF_DOTTED },
 ];
 
@@ -39,8 +41,8 @@ function parseAccept(header: string): Clause[] {
 export function negotiateOpenApiV2(accept: string | undefined): OpenApiV2Format | undefined {
   for (const clause of parseAccept(accept?.trim() ? accept : '*/*')) {
     for (const offer of OFFERED) {
-      const [type, subtype] = offer.contentType.split('/');
-      if ((clause.type === type || clause.type === '*') && (clause.subtype === subtype || clause.subtype === '*')) return offer;
+      const [type, subtype] = (offer.accepts ?? offer.contentType).split('/');
+      if ((clause.type === type || clause.type === '*') && (clause.subtype === subtype || clause.subtype === '*')) return { format: offer.format, contentType: offer.contentType };
     }
   }
   return undefined;
