@@ -84,7 +84,7 @@ function schemaToJson(s: Json): Json {
 }
 
 describe('gnostic openapi.v2.Document from the served swagger document', () => {
-  const swagger = buildOpenApiV2({ resources: builtinResources, schemas: createSchemaRegistry({ kinds: builtinResources }) });
+  const swagger = buildOpenApiV2({ resources: builtinResources, schemas: createSchemaRegistry({ kinds: builtinResources }) }) as Json;
   const doc = decode(encodeOpenApiV2Proto(swagger));
 
   test('document header, info and security', () => {
