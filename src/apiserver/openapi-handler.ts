@@ -1,13 +1,15 @@
 // /openapi/v2 and /openapi/v3[/<group-version>], built lazily from the registry and cached
 // until the set of served resources changes (a CRD is added or removed).
-import { buildOpenApiV2, buildOpenApiV3, buildOpenApiV3Index, openApiHash } from '../api/openapi/index.js';
+import { createHash } from 'node:crypto';
+import { buildOpenApiV2, buildOpenApiV3, buildOpenApiV3Index, encodeOpenApiV2Proto, negotiateOpenApiV2, openApiHash } from '../api/openapi/index.js';
 import type { SchemaRegistry } from '../api/schema/index.js';
 import type { KubeObject } from '../api/types.js';
 import type { ApiResponse, NonResourceHandler } from './handler.js';
 import type { ResourceRegistry } from './registry.js';
 
 export function openApiHandler(registry: ResourceRegistry, schemas: SchemaRegistry, customResources: () => KubeObject[]): NonResourceHandler {
-  let v2: { json: string; etag: string } | undefined;
+  // The protobuf form is encoded from the same document on first demand and dropped with it.
+  let v2: { document: Record<string, unknown>; json: string; etag: string; proto?: { bytes: Buffer; etag: string } } | undefined;
   const v3 = new Map<string, { json: string; etag: string } | null>();
   let v3Index: string | undefined;
   registry.onChange(() => {
@@ -18,12 +20,28 @@ export function openApiHandler(registry: ResourceRegistry, schemas: SchemaRegist
   const input = () => ({ resources: registry.all().filter((r) => !r.custom), schemas, customResources: customResources() });
   return (request): ApiResponse | undefined => {
     if (request.path === '/openapi/v2') {
-      // kubectl asks for protobuf first; JSON is what we serve, and the client accepts it when offered.
+      // client-go's OpenAPISchema() asks for gnostic's protobuf and can decode nothing else;
+      // browsers, curl and JSON clients get JSON.
+      const format = negotiateOpenApiV2(request.headers.accept);
+      if (!format) return { status: 406, body: 'only application/json and application/com.github.proto-openapi.spec.v2@v1.0+protobuf are served', contentType: 'text/plain; charset=utf-8', headers: { vary: 'Accept' } };
       if (!v2) {
-        const json = JSON.stringify(buildOpenApiV2(input()));
-        v2 = { json, etag: `"${openApiHash(json)}"` };
+        const document = buildOpenApiV2(input());
+        const json = JSON.stringify(document);
+        v2 = { document, json, etag: `"${openApiHash(json)}"` };
       }
-      return { status: 200, body: v2.json, contentType: 'application/json', headers: { etag: v2.etag } };
+      let body: string | Buffer = v2.json;
+      let etag = v2.etag;
+      if (format.format === 'protobuf') {
+        if (!v2.proto) {
+          const bytes = encodeOpenApiV2Proto(v2.document);
+          v2.proto = { bytes, etag: `"${createHash('sha512').update(bytes).digest('hex').toUpperCase()}"` };
+        }
+        body = v2.proto.bytes;
+        etag = v2.proto.etag;
+      }
+      const headers = { etag, vary: 'Accept' };
+      if (etagMatches(request.headers['if-none-match'], etag)) return { status: 304, body: Buffer.alloc(0), contentType: format.contentType, headers };
+      return { status: 200, body, contentType: format.contentType, headers };
     }
     if (request.path === '/openapi/v3' || request.path === '/openapi/v3/') {
       v3Index ??= JSON.stringify(buildOpenApiV3Index(input()));
@@ -42,4 +60,13 @@ export function openApiHandler(registry: ResourceRegistry, schemas: SchemaRegist
     }
     return undefined;
   };
+}
+
+/** If-None-Match: a list of (possibly weak) entity tags, or "*". */
+function etagMatches(header: string | undefined, etag: string): boolean {
+  if (!header) return false;
+  return header.split(',').some((candidate) => {
+    const tag = candidate.trim();
+    return tag === '*' || tag.replace(/^W\//, '') === etag;
+  });
 }
