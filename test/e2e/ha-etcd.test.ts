@@ -50,4 +50,21 @@ test('two servers on one etcd serve one cluster', async () => {
   assert.deepEqual(seen, ['ADDED from-first']);
   const got = await onSecond.readNamespacedConfigMap({ name: 'from-first', namespace: 'default' });
   assert.equal(got.metadata?.name, 'from-first');
+
+  // The first server led the controllers; it dies, and the second takes the lease over.
+  const lease = await kc.makeApiClient(k8s.CoordinationV1Api).readNamespacedLease({ name: 'kube-controller-manager', namespace: 'kube-system' });
+  const firstLeader = lease.spec?.holderIdentity;
+  await first.kill('SIGKILL');
+  const apps = kc.makeApiClient(k8s.AppsV1Api);
+  await apps.createNamespacedDeployment({ namespace: 'default', body: { metadata: { name: 'after-failover' }, spec: { replicas: 1, selector: { matchLabels: { app: 'f' } }, template: { metadata: { labels: { app: 'f' } }, spec: { containers: [{ name: 'c', image: 'busybox' }] } } } } });
+  const failoverDeadline = Date.now() + 40_000;
+  let sets = 0;
+  while (Date.now() < failoverDeadline) {
+    sets = (await apps.listNamespacedReplicaSet({ namespace: 'default', labelSelector: 'app=f' })).items.length;
+    if (sets > 0) break;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  assert.equal(sets, 1, 'the surviving server did not take over the controllers');
+  const after = await kc.makeApiClient(k8s.CoordinationV1Api).readNamespacedLease({ name: 'kube-controller-manager', namespace: 'kube-system' });
+  if (firstLeader) assert.notEqual(after.spec?.holderIdentity, firstLeader);
 });
