@@ -5,13 +5,12 @@ import assert from 'node:assert/strict';
 import type { KubeObject } from '../../api/types.js';
 import { isForbidden } from '../../client/errors.js';
 import { eventually, pods, setPodPhase, startHarness, type Harness } from '../testing.js';
-import { resourceQuotaAdmission } from './admission.js';
 import { createResourceQuotaController, resourceQuotasResource } from './controller.js';
 import { formatQuantity, usageOf } from './usage.js';
 
 async function withQuota(fn: (h: Harness) => Promise<void>) {
   const h = await startHarness();
-  h.server.api.admission.add(resourceQuotaAdmission({ resources: () => h.server.api.resources, registry: () => h.server.api.registry }));
+  // The quota admission plugin is part of every API server's default chain.
   try {
     await h.start(createResourceQuotaController({ client: h.client, informerFactory: h.factory, clock: h.clock }));
     await fn(h);
@@ -62,7 +61,6 @@ describe('resource quota', () => {
 
   test('admission charges status.used itself, so creates cannot overshoot before a recount; no status yet refuses', async () => {
     const h = await startHarness();
-    h.server.api.admission.add(resourceQuotaAdmission({ resources: () => h.server.api.resources, registry: () => h.server.api.registry }));
     try {
       const quota = await quotas(h).create('default', { apiVersion: 'v1', kind: 'ResourceQuota', metadata: { name: 'q' }, spec: { hard: { 'count/configmaps': '2' } } } as KubeObject);
       const configMaps = h.client.resource({ group: '', version: 'v1', resource: 'configmaps', namespaced: true, kind: 'ConfigMap' });
