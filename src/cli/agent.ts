@@ -35,6 +35,7 @@ export async function runAgentCommand(args: ParsedArgs): Promise<void> {
       serviceCidr: flag(args, 'service-cidr', '10.43.0.0/16'),
       nodeLabels: parseNodeLabels(flagList(args, 'node-label')),
       nodeTaints: parseNodeTaints(flagList(args, 'node-taint')),
+      networkName: flag(args, 'network-name'),
       serving: { ...serving, clientCaPem: credentials.caPem, port: Number(flag(args, 'kubelet-port', '10250')) },
     },
     transport,

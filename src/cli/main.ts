@@ -40,6 +40,7 @@ Server flags:
   --cluster-cidr 10.42.0.0/16  --service-cidr 10.43.0.0/16  --cluster-dns 10.43.0.10
   --token-file FILE         join token of an existing cluster (HA servers on one etcd)
   --kubelet-port 10250      the node agent's streaming port (0: any free port)
+  --network-name navarch    prefix of host network names (bridge navarch0, device navarch-svc, chains NAVARCH-*)
   --ingress-http-port 80  --ingress-https-port 443  --ingress-bind-address ADDR   the built-in ingress (0: off)
 `;
 

@@ -34,6 +34,14 @@ export interface NodeConfig {
   /** Registry mirrors: "docker.io" → "http://127.0.0.1:5000". */
   mirrors?: Record<string, string[]>;
   insecureRegistries?: string[];
+  /** Names this node's host networking: bridge `<name>0`, device `<name>-svc`, iptables chains `<NAME>-*` (default navarch). */
+  networkName?: string;
+}
+
+/** Host-wide names a node's networking uses, so two clusters on one host never touch each other's. */
+export function hostNetworkNames(networkName = 'navarch'): { bridge: string; serviceInterface: string; chainPrefix: string } {
+  if (!/^[a-z][a-z0-9]{0,6}$/.test(networkName)) throw new Error(`--network-name must be 1-7 lowercase letters/digits starting with a letter (got "${networkName}")`);
+  return { bridge: `${networkName}0`, serviceInterface: `${networkName}-svc`, chainPrefix: networkName.toUpperCase() };
 }
 
 export interface RunningNode {
@@ -97,8 +105,11 @@ export async function startNode(config: NodeConfig, transport: Transport, signal
     } else {
       preflight(config.runtime);
       runtime = withImageService(new OciRuntime({ root: join(root, 'oci'), images: images.store, runtimeBinary: config.runtime }), images);
+      const names = hostNetworkNames(config.networkName);
       networking = await startNodeNetworking({
         transport,
+        chainPrefix: names.chainPrefix,
+        serviceInterface: names.serviceInterface,
         nodeName: config.nodeName,
         nodeIP,
         clusterCidr: config.clusterCidr,
@@ -108,7 +119,7 @@ export async function startNode(config: NodeConfig, transport: Transport, signal
         signal: nodeSignal.signal,
       });
       const n = networking;
-      network = createCniPodNetwork({ nodeName: config.nodeName, podCidr: () => n.podCidr(), confDir: join(root, 'cni', 'net.d'), stateDir: join(root, 'cni', 'state') });
+      network = createCniPodNetwork({ nodeName: config.nodeName, podCidr: () => n.podCidr(), confDir: join(root, 'cni', 'net.d'), stateDir: join(root, 'cni', 'state'), bridge: names.bridge });
     }
   }
 

@@ -39,7 +39,7 @@ import { issueServingCertificate, issueClientCertificate } from '../apiserver/au
 import { createStreamingProxy } from '../apiserver/streaming-proxy.js';
 import { storageKey } from '../apiserver/resource-store.js';
 import { startClusterDns } from '../network/node/cluster-dns.js';
-import { primaryNodeIP, startNode, type RunningNode, type RuntimeKind } from './node.js';
+import { hostNetworkNames, primaryNodeIP, startNode, type RunningNode, type RuntimeKind } from './node.js';
 import { ingressBootstrapObjects, startIngressController } from '../network/ingress/controller.js';
 import { createServiceLoadBalancer } from '../network/servicelb/service-lb.js';
 import { NAVARCH_INGRESS_USER, NAVARCH_SERVICE_LB_USER } from '../apiserver/authz/bootstrap-policy.js';
@@ -63,6 +63,10 @@ export interface ServerConfig {
   nodeTaints: { key: string; value?: string; effect: string }[];
   /** The kubelet's streaming port (logs/exec/port-forward); 0 picks a free one. */
   kubeletPort: number;
+  /** Prefix of host-wide network names (bridge, service device, iptables chains). */
+  networkName: string;
+  /** Port cluster DNS answers on at the node's address (the kube-dns endpoints); 53 by default. */
+  clusterDnsNodePort: number;
   /** The built-in ingress controller's listeners (--ingress-http-port/--ingress-https-port, 0 = off). */
   ingressHttpPort: number;
   ingressHttpsPort: number;
@@ -120,6 +124,8 @@ export function serverConfigFromArgs(args: ParsedArgs): ServerConfig {
     nodeLabels: parseNodeLabels(flagList(args, 'node-label')),
     nodeTaints: parseNodeTaints(flagList(args, 'node-taint')),
     kubeletPort: Number(flag(args, 'kubelet-port', '10250')),
+    networkName: flag(args, 'network-name', 'navarch')!,
+    clusterDnsNodePort: Number(flag(args, 'cluster-dns-node-port', '53')),
     ingressHttpPort: Number(flag(args, 'ingress-http-port', '80')),
     ingressHttpsPort: Number(flag(args, 'ingress-https-port', '443')),
     ingressBindAddress: flag(args, 'ingress-bind-address') ?? flag(args, 'bind-address', '0.0.0.0')!,
@@ -300,6 +306,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
         serviceCidr: config.serviceCidr,
         nodeLabels: { 'node-role.kubernetes.io/control-plane': 'true', ...config.nodeLabels },
         nodeTaints: config.nodeTaints,
+        networkName: config.networkName,
         serving: { certPem: serving.certPem, keyPem: serving.keyPem, clientCaPem: pki.ca.certPem, port: config.kubeletPort },
       },
       inProcessTransport(api.handler, nodeUser, `navarch-kubelet/${config.nodeName}`),
@@ -311,7 +318,9 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     startClusterDns({
       transport: inProcessTransport(api.handler, { username: 'system:navarch:dns', groups: ['system:authenticated'] }, 'navarch-dns'),
       listen: `${config.clusterDns}:53`,
+      listenInterface: hostNetworkNames(config.networkName).serviceInterface,
       nodeIP: config.nodeIP,
+      nodePort: config.clusterDnsNodePort,
       nodeName: config.nodeName,
       signal: components.signal,
     }).catch((e) => log.error('dns', 'cluster DNS failed to start', { error: (e as Error).message }));
