@@ -8,6 +8,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { flag, parseArgs, type ParsedArgs } from './args.js';
 import { buildBusyboxImage, provideImage } from './images.js';
+import { removeNodeWorkloads } from './node.js';
+import { runCommand } from '../network/exec.js';
 import { ensureAgentNamespace, ensureBridge, hostRoutePrefixes, removeClusterNetwork } from './cluster/network.js';
 import { agentNode, chooseSubnetIndex, clusterDir, clustersRoot, listStates, loadState, planCluster, saveState, validClusterName, type ClusterNode, type ClusterState } from './cluster/state.js';
 
@@ -62,6 +64,17 @@ export function isRunning(pid: number | undefined): boolean {
   // A recycled pid must never be taken for ours.
   const cmdline = existsSync(`/proc/${pid}/cmdline`) ? readFileSync(`/proc/${pid}/cmdline`, 'utf8') : '';
   return cmdline.includes(mainEntry) || cmdline.includes('navarch');
+}
+
+/**
+ * Each local cluster gets its own pod and service ranges and host network names (bridge,
+ * service device, iptables chains), derived from its subnet index, so clusters — and a
+ * one-node `navarch up` on 10.42/10.43 — never share routes or rules on this host.
+ */
+export function clusterNetworkArgs(k: number): string[] {
+  const a = 64 + (k % 64);
+  const b = 128 + (k % 64);
+  return ['--cluster-cidr', `10.${a}.0.0/16`, '--service-cidr', `10.${b}.0.0/16`, '--cluster-dns', `10.${b}.0.10`, '--network-name', `nvc${k % 1000}`];
 }
 
 function startProcess(node: ClusterNode, args: string[]): number {
@@ -124,7 +137,7 @@ export async function createCluster(args: ParsedArgs, io: ClusterCommandIO): Pro
   if (isRunning(server.pid)) {
     io.out(`    server ${server.name} already running (pid ${server.pid})`);
   } else {
-    server.pid = startProcess(server, ['server', '--data-dir', server.dataDir, '--port', String(state.port), '--bind-address', '0.0.0.0', '--node-name', server.name, '--runtime', runtime, '--node-ip', server.ip, '--kubelet-port', '0']);
+    server.pid = startProcess(server, ['server', '--data-dir', server.dataDir, '--port', String(state.port), '--bind-address', '0.0.0.0', '--node-name', server.name, '--runtime', runtime, '--node-ip', server.ip, '--kubelet-port', '0', ...clusterNetworkArgs(state.subnetIndex)]);
     saveState(io.root, state);
     io.out(`    server ${server.name} starting (pid ${server.pid}, ${server.ip}:${state.port}, log ${server.logFile})`);
   }
@@ -146,6 +159,7 @@ export async function createCluster(args: ParsedArgs, io: ClusterCommandIO): Pro
     node.pid = startProcess(node, [
       'agent', '--server', `https://${state.gateway}:${state.port}`, '--token-file', tokenFile,
       '--data-dir', node.dataDir, '--node-name', node.name, '--runtime', runtime, '--node-ip', node.ip,
+      ...clusterNetworkArgs(state.subnetIndex),
     ]);
     saveState(io.root, state);
     io.out(`    agent ${node.name} starting in netns ${node.netns} (pid ${node.pid}, ${node.ip}, log ${node.logFile})`);
@@ -177,6 +191,19 @@ export async function deleteCluster(name: string, io: ClusterCommandIO): Promise
   // Agents first, so they do not spin on a vanished server; the server last cleans its own rules.
   for (const node of [...state.nodes.slice(1), state.nodes[0]!]) {
     if (await stopProcess(node.pid)) io.out(`    stopped ${node.role} ${node.name} (pid ${node.pid})`);
+  }
+  // Pods outlive their agents (a restarted agent adopts them): delete must stop them itself.
+  for (const node of state.nodes) {
+    const removed = await removeNodeWorkloads(node.dataDir).catch((e) => {
+      io.out(`    could not remove the pods of ${node.name}: ${(e as Error).message}`);
+      return 0;
+    });
+    if (removed) io.out(`    removed ${removed} pod sandbox(es) of ${node.name}`);
+  }
+  const serverBridge = `${clusterNetworkArgs(state.subnetIndex).at(-1)}0`;
+  if ((await runCommand('ip', ['link', 'show', serverBridge])).code === 0) {
+    await runCommand('ip', ['link', 'del', serverBridge]);
+    io.out(`    removed bridge ${serverBridge}`);
   }
   for (const what of await removeClusterNetwork(state)) io.out(`    removed ${what}`);
   rmSync(clusterDir(io.root, name), { recursive: true, force: true });

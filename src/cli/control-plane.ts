@@ -115,7 +115,7 @@ export function startControlPlane(options: ControlPlaneOptions, signal: AbortSig
 }
 
 /** The kubernetes Service takes the first address of the service CIDR (10.43.0.1). */
-function firstServiceIP(cidr: string): string {
+export function firstServiceIP(cidr: string): string {
   const [base] = cidr.split('/');
   const n = base.split('.').reduce((acc, o) => acc * 256 + Number(o), 0) + 1;
   return [24, 16, 8, 0].map((s) => Math.floor(n / 2 ** s) % 256).join('.');

@@ -150,3 +150,24 @@ export async function startNode(config: NodeConfig, transport: Transport, signal
     },
   };
 }
+
+/**
+ * Stops and removes every pod sandbox and container a node left in its data dir (processes,
+ * rootfs mounts, network namespaces), through the runtime's own records — for `cluster delete`.
+ */
+export async function removeNodeWorkloads(dataDir: string): Promise<number> {
+  const root = join(dataDir, 'node', 'oci');
+  if (!existsSync(root)) return 0;
+  const images = new NodeImageService({ root: join(dataDir, 'images', 'store') });
+  const runtime = new OciRuntime({ root, images: images.store, prewarmShim: false });
+  const sandboxes = await runtime.listPodSandbox({});
+  for (const container of await runtime.listContainers({})) {
+    await runtime.stopContainer(container.id, 0).catch(() => undefined);
+    await runtime.removeContainer(container.id).catch(() => undefined);
+  }
+  for (const sandbox of sandboxes) {
+    await runtime.stopPodSandbox(sandbox.id).catch(() => undefined);
+    await runtime.removePodSandbox(sandbox.id).catch(() => undefined);
+  }
+  return sandboxes.length;
+}

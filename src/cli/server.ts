@@ -33,7 +33,7 @@ import { dashboardHandler } from '../dashboard/handler.js';
 import { dashboardRbacObjects } from '../dashboard/rbac.js';
 import { localPathStorageObjects } from '../controllers/volume/local-path.js';
 import { defaultStorageClassAdmission } from '../controllers/volume/default-storage-class.js';
-import { startControlPlane } from './control-plane.js';
+import { firstServiceIP, startControlPlane } from './control-plane.js';
 import { inProcessTransport } from '../apiserver/in-process-transport.js';
 import { issueServingCertificate, issueClientCertificate } from '../apiserver/auth/pki.js';
 import { createStreamingProxy } from '../apiserver/streaming-proxy.js';
@@ -146,7 +146,8 @@ const sealedSecretsKey = '/navarch/bootstrap/cluster-secrets';
  * seals its secrets there; the next ones need the same token (--token-file) to unseal them.
  */
 async function clusterPkiFromDatastore(store: Store, config: ServerConfig): Promise<ClusterPki> {
-  const pkiOptions = { hostNames: [hostname()], ips: localAddresses() };
+  // The first service address (the kubernetes Service) is in the serving certificate, as in Kubernetes.
+  const pkiOptions = { hostNames: [hostname()], ips: [...localAddresses(), firstServiceIP(config.serviceCidr)] };
   const token = config.tokenFile ? readFileSync(config.tokenFile, 'utf8').trim() : undefined;
   const { kv } = await store.get(sealedSecretsKey);
   if (kv) {

@@ -228,6 +228,8 @@ export class CniClient {
 }
 
 export interface DefaultNetworkOptions {
+  /** Let the bridge plugin masquerade everything leaving the pod subnet (default false; see node networking). */
+  ipMasq?: boolean;
   podCIDR: string;
   bridge?: string;
   name?: string;
@@ -246,7 +248,9 @@ export function defaultConfList(options: DefaultNetworkOptions): NetworkConfigLi
         type: 'bridge',
         bridge: options.bridge ?? 'navarch0',
         isGateway: true,
-        ipMasq: true,
+        // Masquerading is the node's job (only for traffic leaving the cluster CIDR): pod-to-pod
+        // traffic across nodes must keep its source address for NetworkPolicy to match it.
+        ipMasq: options.ipMasq ?? false,
         hairpinMode: true,
         ...(options.mtu ? { mtu: options.mtu } : {}),
         ipam: {

@@ -92,6 +92,12 @@ export async function startNodeNetworking(options: NodeNetworkingOptions): Promi
   const loopsStop = new AbortController();
 
   await ensureDummyInterface(run, serviceInterface);
+  // Pods reach the outside world through the node's address; inside the cluster CIDR they keep
+  // their own (pod-to-pod across nodes stays un-NATed, so NetworkPolicy sees real sources).
+  const masqueradeRule = ['POSTROUTING', '-s', clusterCidr, '!', '-d', clusterCidr, '-m', 'comment', '--comment', `${options.chainPrefix ?? 'NAVARCH'} pod egress`, '-j', 'MASQUERADE'];
+  if ((await run('iptables', ['-w', '-t', 'nat', '-C', ...masqueradeRule])).code !== 0) {
+    await run('iptables', ['-w', '-t', 'nat', '-A', ...masqueradeRule]);
+  }
   const proxyLoop: SyncLoop = startSyncLoop({
     name: 'service-proxy',
     logger,
@@ -171,6 +177,7 @@ export async function startNodeNetworking(options: NodeNetworkingOptions): Promi
       await proxier.cleanup().catch((e) => logger('error', 'proxy cleanup failed', { error: String(e) }));
       await routes.cleanup().catch((e) => logger('error', 'route cleanup failed', { error: String(e) }));
       await deleteInterface(run, serviceInterface).catch(() => {});
+      await run('iptables', ['-w', '-t', 'nat', '-D', ...masqueradeRule]).catch(() => undefined);
       resolve();
     };
     if (options.signal.aborted) void stop();
