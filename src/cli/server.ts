@@ -28,6 +28,7 @@ import { createSecurity, defaultRbacObjects, type Security } from '../apiserver/
 import type { Store } from '../storage/types.js';
 import { systemClock } from '../util/clock.js';
 import { flag, flagList, type ParsedArgs } from './args.js';
+import { parseEvictionThresholds } from '../kubelet/eviction.js';
 import { log } from '../util/log.js';
 import { dashboardHandler } from '../dashboard/handler.js';
 import { dashboardRbacObjects } from '../dashboard/rbac.js';
@@ -63,6 +64,8 @@ export interface ServerConfig {
   nodeTaints: { key: string; value?: string; effect: string }[];
   /** The kubelet's streaming port (logs/exec/port-forward); 0 picks a free one. */
   kubeletPort: number;
+  /** The kubelet's --eviction-hard; undefined keeps Kubernetes' defaults. */
+  evictionHard?: string;
   /** The built-in ingress controller's listeners (--ingress-http-port/--ingress-https-port, 0 = off). */
   ingressHttpPort: number;
   ingressHttpsPort: number;
@@ -99,6 +102,15 @@ export function defaultDataDir(): string {
   return process.env.NAVARCH_DATA_DIR ?? join(homedir(), '.navarch');
 }
 
+/** --eviction-hard memory.available<100Mi,nodefs.available<10%: checked here so a typo fails before anything starts. */
+export function evictionHardFromArgs(args: ParsedArgs): string | undefined {
+  const value = args.flags.has('eviction-hard') ? (flag(args, 'eviction-hard') ?? '') : undefined;
+  if (value !== undefined) {
+    try { parseEvictionThresholds(value); } catch (err) { throw new Error(`--eviction-hard: ${(err as Error).message}`); }
+  }
+  return value;
+}
+
 export function serverConfigFromArgs(args: ParsedArgs): ServerConfig {
   const datastore = flag(args, 'datastore', 'sqlite') as ServerConfig['datastore'];
   if (!['sqlite', 'etcd', 'memory'].includes(datastore)) throw new Error(`--datastore must be sqlite, etcd or memory (got "${datastore}")`);
@@ -120,6 +132,7 @@ export function serverConfigFromArgs(args: ParsedArgs): ServerConfig {
     nodeLabels: parseNodeLabels(flagList(args, 'node-label')),
     nodeTaints: parseNodeTaints(flagList(args, 'node-taint')),
     kubeletPort: Number(flag(args, 'kubelet-port', '10250')),
+    evictionHard: evictionHardFromArgs(args),
     ingressHttpPort: Number(flag(args, 'ingress-http-port', '80')),
     ingressHttpsPort: Number(flag(args, 'ingress-https-port', '443')),
     ingressBindAddress: flag(args, 'ingress-bind-address') ?? flag(args, 'bind-address', '0.0.0.0')!,
@@ -300,6 +313,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
         serviceCidr: config.serviceCidr,
         nodeLabels: { 'node-role.kubernetes.io/control-plane': 'true', ...config.nodeLabels },
         nodeTaints: config.nodeTaints,
+        evictionHard: config.evictionHard,
         serving: { certPem: serving.certPem, keyPem: serving.keyPem, clientCaPem: pki.ca.certPem, port: config.kubeletPort },
       },
       inProcessTransport(api.handler, nodeUser, `navarch-kubelet/${config.nodeName}`),

@@ -136,6 +136,15 @@ export function podSumStatsSource(options: { memoryCapacityBytes: number; runtim
   };
 }
 
+/** What the thresholds hold back from node allocatable (memory.available and nodefs.available). */
+export function evictionReserved(thresholds: EvictionThreshold[], memoryBytes: number, ephemeralStorageBytes: number): { memoryBytes: number; ephemeralStorageBytes: number } {
+  const of = (signal: EvictionSignal, capacity: number) => {
+    const t = thresholds.find((x) => x.signal === signal);
+    return t ? thresholdValue(t, capacity) : 0;
+  };
+  return { memoryBytes: of('memory.available', memoryBytes), ephemeralStorageBytes: of('nodefs.available', ephemeralStorageBytes) };
+}
+
 function thresholdValue(t: EvictionThreshold, capacity: number): number {
   return t.quantity ?? Math.round((t.percentage ?? 0) * capacity);
 }

@@ -10,7 +10,7 @@ import type { Transport } from '../client/transport.js';
 import type { ImageService, RuntimeService } from '../runtime/types.js';
 import type { ClusterDnsSettings } from './dns.js';
 import { createEventRecorder } from './events.js';
-import { EvictionManager, defaultEvictionHard, hostStatsSource, parseEvictionThresholds, podSumStatsSource, type EvictionStatsSource, type EvictionThreshold } from './eviction.js';
+import { EvictionManager, defaultEvictionHard, evictionReserved, hostStatsSource, parseEvictionThresholds, podSumStatsSource, type EvictionStatsSource, type EvictionThreshold } from './eviction.js';
 import type { PodNetwork } from './network.js';
 import { hostFacts, nodeCapacity, nodeLabels, nodeStatus, type NodeFacts } from './node-status.js';
 import { PodSyncer, labels } from './pod-sync.js';
@@ -519,8 +519,9 @@ export function createKubelet(options: KubeletOptions): Kubelet {
         servingPort = streaming.port;
       }
       facts = await nodeFacts();
-      allocatable = nodeCapacity(facts).allocatable;
       const thresholds = typeof options.evictionHard === 'string' || options.evictionHard === undefined ? parseEvictionThresholds(options.evictionHard ?? defaultEvictionHard) : options.evictionHard;
+      facts.evictionReserved ??= evictionReserved(thresholds, facts.memoryBytes, facts.ephemeralStorageBytes);
+      allocatable = nodeCapacity(facts).allocatable;
       if (thresholds.length > 0) {
         eviction = new EvictionManager({
           clock, thresholds, stats: evictionStatsSource(), activePods, evict: evictPod, log,
