@@ -9,7 +9,7 @@ import { desiredManagedTaints } from '../controllers/nodelifecycle/taints.js';
 import { FakeNode, FakeRuntime, fakeAnnotations } from '../runtime/fake/fake-runtime.js';
 import { waitFor } from '../runtime/contract.js';
 import {
-  EvictionManager, defaultEvictionHard, evictionMessage, formatBinaryQuantity, parseEvictionThresholds, parseMeminfo, rankForEviction, thresholdsMet,
+  EvictionManager, admitPod, defaultEvictionHard, evictionMessage, formatBinaryQuantity, parseEvictionThresholds, parseMeminfo, rankForEviction, thresholdsMet,
   type ContainerUsage, type Observations, type PodUsage, type RankedPod,
 } from './eviction.js';
 import { createKubelet } from './kubelet.js';
@@ -114,6 +114,23 @@ describe('eviction order (memory)', () => {
   });
 });
 
+describe('eviction admission', () => {
+  const none = { memory: false, disk: false, pid: false };
+  for (const [what, p, pressure, qos, message] of [
+    ['no pressure admits all', pod('a'), none, 'BestEffort', undefined],
+    ['MemoryPressure refuses BestEffort', pod('a'), { ...none, memory: true }, 'BestEffort', 'Pod was rejected: The node had condition: [MemoryPressure]. '],
+    ['MemoryPressure admits Burstable', pod('a', { requests: '1Mi' }), { ...none, memory: true }, 'Burstable', undefined],
+    ['DiskPressure refuses Guaranteed', pod('a'), { ...none, disk: true }, 'Guaranteed', 'Pod was rejected: The node had condition: [DiskPressure]. '],
+    ['both', pod('a'), { ...none, memory: true, disk: true }, 'BestEffort', 'Pod was rejected: The node had condition: [MemoryPressure, DiskPressure]. '],
+    ['critical pods always run', pod('a', { priority: 2_000_000_000 }), { ...none, memory: true, disk: true }, 'BestEffort', undefined],
+  ] as const) {
+    test(what, () => {
+      const result = admitPod(p, pressure, qos);
+      assert.equal(result.admit ? undefined : result.message, message);
+    });
+  }
+});
+
 describe('eviction manager with a fake clock', () => {
   function harness(pods: any[], pressureTransitionPeriodMs?: number) {
     const clock = new FakeClock();
@@ -203,7 +220,7 @@ describe('node-pressure eviction in the kubelet (in-process API server, fake run
       evictionHard: 'memory.available<100Mi',
       evictionStats: 'pods',
       evictionMonitoringIntervalMs: 100,
-      evictionPressureTransitionPeriodMs: 1_500,
+      evictionPressureTransitionPeriodMs: 3_000,
       staticPodPath: null,
     });
     const pods = server.client.resource({ group: '', version: 'v1', resource: 'pods', namespaced: true, kind: 'Pod' });
@@ -242,6 +259,11 @@ describe('node-pressure eviction in the kubelet (in-process API server, fake run
       const pressure = await waitFor('MemoryPressure', async () => { const c = await condition('MemoryPressure'); return c.status === 'True' && c; });
       assert.equal(pressure.reason, 'KubeletHasInsufficientMemory');
       assert.equal(pressure.message, 'kubelet has insufficient memory available');
+      // Admission under MemoryPressure refuses a new BestEffort pod.
+      await make('late', 10);
+      const late: any = await waitFor('late pod refused', async () => { const p: any = await pods.get('default', 'late'); return p.status?.phase === 'Failed' && p; });
+      assert.equal(late.status.reason, 'Evicted');
+      assert.equal(late.status.message, 'Pod was rejected: The node had condition: [MemoryPressure]. ');
       // The node lifecycle controller turns that condition into the NoSchedule taint.
       assert.deepEqual(desiredManagedTaints((await nodes.get(undefined, 'node-a')) as any), [{ key: 'node.kubernetes.io/memory-pressure', effect: 'NoSchedule' }]);
       const event = (await events.list('default')).items.find((e: any) => e.reason === 'Evicted') as any;
@@ -249,11 +271,11 @@ describe('node-pressure eviction in the kubelet (in-process API server, fake run
       assert.equal(event?.involvedObject.name, 'besteffort');
       await waitFor('evicted pod stopped', async () => {
         const running = await runtime.listContainers({ state: 'CONTAINER_RUNNING' });
-        return running.length === 3;
+        return running.length === 3 && (await runtime.listContainers()).length === running.length + 1;
       });
 
       // Relief: 124Mi available; nobody else goes, and the condition clears after the transition period.
-      await waitFor('MemoryPressure cleared', async () => (await condition('MemoryPressure')).status === 'False', 5_000);
+      await waitFor('MemoryPressure cleared', async () => (await condition('MemoryPressure')).status === 'False', 8_000);
       const cleared = await condition('MemoryPressure');
       assert.equal(cleared.reason, 'KubeletHasSufficientMemory');
       assert.equal(cleared.message, 'kubelet has sufficient memory available');

@@ -254,6 +254,19 @@ export function evictionMessage(resource: string, thresholdQuantity: number, ava
   return message;
 }
 
+/**
+ * Kubernetes' eviction admission: under MemoryPressure a new BestEffort pod is refused, under
+ * DiskPressure every new pod is; critical pods always run. A refused pod ends Failed/Evicted.
+ */
+export function admitPod(pod: any, pressure: Pressure, qosClass: string): { admit: true } | { admit: false; reason: 'Evicted'; message: string } {
+  if (isCriticalPod(pod)) return { admit: true };
+  const conditions: string[] = [];
+  if (pressure.memory && qosClass === 'BestEffort') conditions.push('MemoryPressure');
+  if (pressure.disk) conditions.push('DiskPressure');
+  if (conditions.length === 0) return { admit: true };
+  return { admit: false, reason: 'Evicted', message: `Pod was rejected: The node had condition: [${conditions.join(', ')}]. ` };
+}
+
 // ---- the manager ----
 
 export interface EvictionManagerOptions {

@@ -10,12 +10,12 @@ import type { Transport } from '../client/transport.js';
 import type { ImageService, RuntimeService } from '../runtime/types.js';
 import type { ClusterDnsSettings } from './dns.js';
 import { createEventRecorder } from './events.js';
-import { EvictionManager, defaultEvictionHard, evictionReserved, hostStatsSource, parseEvictionThresholds, podSumStatsSource, type EvictionStatsSource, type EvictionThreshold } from './eviction.js';
+import { EvictionManager, admitPod, defaultEvictionHard, evictionReserved, hostStatsSource, parseEvictionThresholds, podSumStatsSource, type EvictionStatsSource, type EvictionThreshold } from './eviction.js';
 import type { PodNetwork } from './network.js';
 import { hostFacts, nodeCapacity, nodeLabels, nodeStatus, type NodeFacts } from './node-status.js';
 import { PodSyncer, labels } from './pod-sync.js';
 import { StaticPodSource, configAnnotations, isMirrorPod, mirrorPodFor } from './static-pods.js';
-import { rfc3339, sameStatus } from './status.js';
+import { qosClass, rfc3339, sameStatus } from './status.js';
 import { VolumeManager } from './volumes.js';
 import { startStreamingServer, type StreamingServer, type StreamingServerOptions } from './streaming/server.js';
 
@@ -287,6 +287,16 @@ export function createKubelet(options: KubeletOptions): Kubelet {
       }
       await syncer.cleanup(uid, pod);
       return;
+    }
+    // A pod that never started is admitted (or refused) against the node's pressure now.
+    if (eviction && !pod.status?.startTime && (pod.status?.phase ?? 'Pending') === 'Pending') {
+      const admission = admitPod(pod, eviction.pressure(), qosClass(pod));
+      if (!admission.admit) {
+        recorder.event(pod, 'Warning', admission.reason, admission.message.replace(/^Pod was rejected: /, ''));
+        evicted.add(uid);
+        await writeStatus(pod, { ...(pod.status ?? {}), phase: 'Failed', reason: admission.reason, message: admission.message, qosClass: qosClass(pod) });
+        return;
+      }
     }
     const result = await syncer.sync(pod);
     await writeStatus(pod, result.status);
