@@ -9,7 +9,7 @@ import { log } from '../util/log.js';
 import { flag, flagList, type ParsedArgs } from './args.js';
 import { bootstrapNodeCredentials, requestServingCertificate } from './node-bootstrap.js';
 import { primaryNodeIP, startNode } from './node.js';
-import { parseNodeLabels, parseNodeTaints, runtimeFromArgs } from './server.js';
+import { evictionHardFromArgs, parseNodeLabels, parseNodeTaints, runtimeFromArgs } from './server.js';
 
 export async function runAgentCommand(args: ParsedArgs): Promise<void> {
   const server = flag(args, 'server');
@@ -36,6 +36,7 @@ export async function runAgentCommand(args: ParsedArgs): Promise<void> {
       nodeLabels: parseNodeLabels(flagList(args, 'node-label')),
       nodeTaints: parseNodeTaints(flagList(args, 'node-taint')),
       networkName: flag(args, 'network-name'),
+      evictionHard: evictionHardFromArgs(args),
       serving: { ...serving, clientCaPem: credentials.caPem, port: Number(flag(args, 'kubelet-port', '10250')) },
     },
     transport,

@@ -34,6 +34,8 @@ export interface NodeConfig {
   /** Registry mirrors: "docker.io" → "http://127.0.0.1:5000". */
   mirrors?: Record<string, string[]>;
   insecureRegistries?: string[];
+  /** Kubernetes' --eviction-hard (kubelet defaults when absent; "" turns eviction off). */
+  evictionHard?: string;
   /** Names this node's host networking: bridge `<name>0`, device `<name>-svc`, iptables chains `<NAME>-*` (default navarch). */
   networkName?: string;
 }
@@ -134,6 +136,9 @@ export async function startNode(config: NodeConfig, transport: Transport, signal
     clusterDomain: 'cluster.local',
     nodeLabels: config.nodeLabels,
     nodeTaints: config.nodeTaints,
+    evictionHard: config.evictionHard,
+    // A fake node's memory is simulated: its pressure is the pods' reported usage, never the host's.
+    evictionStats: config.runtime === 'fake' ? 'pods' : 'host',
     serving: config.serving ? { certPem: config.serving.certPem, keyPem: config.serving.keyPem, clientCaPem: config.serving.clientCaPem, port: config.serving.port ?? 10250 } : undefined,
     log: (level, msg, fields) => log[level]('kubelet', msg, fields),
   });

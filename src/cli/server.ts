@@ -28,6 +28,7 @@ import { createSecurity, defaultRbacObjects, type Security } from '../apiserver/
 import type { Store } from '../storage/types.js';
 import { systemClock } from '../util/clock.js';
 import { flag, flagList, type ParsedArgs } from './args.js';
+import { parseEvictionThresholds } from '../kubelet/eviction.js';
 import { log } from '../util/log.js';
 import { dashboardHandler } from '../dashboard/handler.js';
 import { dashboardRbacObjects } from '../dashboard/rbac.js';
@@ -67,6 +68,8 @@ export interface ServerConfig {
   networkName: string;
   /** Port cluster DNS answers on at the node's address (the kube-dns endpoints); 53 by default. */
   clusterDnsNodePort: number;
+  /** The kubelet's --eviction-hard; undefined keeps Kubernetes' defaults. */
+  evictionHard?: string;
   /** The built-in ingress controller's listeners (--ingress-http-port/--ingress-https-port, 0 = off). */
   ingressHttpPort: number;
   ingressHttpsPort: number;
@@ -103,6 +106,15 @@ export function defaultDataDir(): string {
   return process.env.NAVARCH_DATA_DIR ?? join(homedir(), '.navarch');
 }
 
+/** --eviction-hard memory.available<100Mi,nodefs.available<10%: checked here so a typo fails before anything starts. */
+export function evictionHardFromArgs(args: ParsedArgs): string | undefined {
+  const value = args.flags.has('eviction-hard') ? (flag(args, 'eviction-hard') ?? '') : undefined;
+  if (value !== undefined) {
+    try { parseEvictionThresholds(value); } catch (err) { throw new Error(`--eviction-hard: ${(err as Error).message}`); }
+  }
+  return value;
+}
+
 export function serverConfigFromArgs(args: ParsedArgs): ServerConfig {
   const datastore = flag(args, 'datastore', 'sqlite') as ServerConfig['datastore'];
   if (!['sqlite', 'etcd', 'memory'].includes(datastore)) throw new Error(`--datastore must be sqlite, etcd or memory (got "${datastore}")`);
@@ -126,6 +138,7 @@ export function serverConfigFromArgs(args: ParsedArgs): ServerConfig {
     kubeletPort: Number(flag(args, 'kubelet-port', '10250')),
     networkName: flag(args, 'network-name', 'navarch')!,
     clusterDnsNodePort: Number(flag(args, 'cluster-dns-node-port', '53')),
+    evictionHard: evictionHardFromArgs(args),
     ingressHttpPort: Number(flag(args, 'ingress-http-port', '80')),
     ingressHttpsPort: Number(flag(args, 'ingress-https-port', '443')),
     ingressBindAddress: flag(args, 'ingress-bind-address') ?? flag(args, 'bind-address', '0.0.0.0')!,
@@ -308,6 +321,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
         nodeLabels: { 'node-role.kubernetes.io/control-plane': 'true', ...config.nodeLabels },
         nodeTaints: config.nodeTaints,
         networkName: config.networkName,
+        evictionHard: config.evictionHard,
         serving: { certPem: serving.certPem, keyPem: serving.keyPem, clientCaPem: pki.ca.certPem, port: config.kubeletPort },
       },
       inProcessTransport(api.handler, nodeUser, `navarch-kubelet/${config.nodeName}`),

@@ -10,10 +10,12 @@ import type { Transport } from '../client/transport.js';
 import type { ImageService, RuntimeService } from '../runtime/types.js';
 import type { ClusterDnsSettings } from './dns.js';
 import { createEventRecorder } from './events.js';
+import { EvictionManager, admitPod, defaultEvictionHard, evictionReserved, hostStatsSource, parseEvictionThresholds, podSumStatsSource, type EvictionStatsSource, type EvictionThreshold } from './eviction.js';
 import type { PodNetwork } from './network.js';
 import { hostFacts, nodeCapacity, nodeLabels, nodeStatus, type NodeFacts } from './node-status.js';
 import { PodSyncer, labels } from './pod-sync.js';
-import { sameStatus } from './status.js';
+import { StaticPodSource, configAnnotations, isMirrorPod, mirrorPodFor } from './static-pods.js';
+import { qosClass, rfc3339, sameStatus } from './status.js';
 import { VolumeManager } from './volumes.js';
 import { startStreamingServer, type StreamingServer, type StreamingServerOptions } from './streaming/server.js';
 
@@ -54,6 +56,21 @@ export interface KubeletOptions {
   /** tmpfs mounts for emptyDir medium Memory; default: when running as root. */
   canMount?: boolean;
   log?: (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
+  /** Kubernetes' --eviction-hard; default memory.available<100Mi,nodefs.available<10%,nodefs.inodesFree<5%,imagefs.available<15%. Empty: no eviction. */
+  evictionHard?: string | EvictionThreshold[];
+  /**
+   * Where eviction signals come from: 'host' (/proc/meminfo, statfs of the data dir; default) or
+   * 'pods' (memory capacity minus the pods' working sets: simulated nodes), or a source of one's own.
+   */
+  evictionStats?: 'host' | 'pods' | EvictionStatsSource;
+  /** Kubernetes' housekeeping interval for the eviction manager (10 s). */
+  evictionMonitoringIntervalMs?: number;
+  /** Kubernetes' --eviction-pressure-transition-period (5 min). */
+  evictionPressureTransitionPeriodMs?: number;
+  /** Static pod manifests (Kubernetes' staticPodPath); default <dataDir>/manifests, null: none. */
+  staticPodPath?: string | null;
+  /** Kubernetes' --file-check-frequency (20 s). */
+  staticPodRescanMs?: number;
 }
 
 export interface Kubelet {
@@ -108,7 +125,19 @@ export function createKubelet(options: KubeletOptions): Kubelet {
   let tokenRequestServed = true;
 
   const informer = new SharedIndexInformer<any>(pods, { fieldSelector: `spec.nodeName=${options.nodeName}`, clock, logger: (l, m, f) => log(l, m, f) });
-  const podByUid = (uid: string): any | undefined => informer.getIndexer().list().find((p: any) => p.metadata.uid === uid);
+  // Mirror pods only report a static pod's status; the kubelet never runs them.
+  const podByUid = (uid: string): any | undefined =>
+    informer.getIndexer().list().find((p: any) => p.metadata.uid === uid && !isMirrorPod(p)) ?? staticPods?.get(uid);
+  const staticPodPath = options.staticPodPath === undefined ? `${options.dataDir}/manifests` : options.staticPodPath;
+  const staticPods = staticPodPath === null ? undefined : new StaticPodSource({
+    dir: staticPodPath, nodeName: options.nodeName, clock, rescanMs: options.staticPodRescanMs, log,
+    onChange: () => { for (const p of staticPods!.pods()) trigger(p.metadata.uid); for (const uid of staticStatus.keys()) if (!staticPods!.get(uid)) trigger(uid); void syncMirrorPods(); },
+  });
+  /** The status of each static pod, kept here (the API may be unreachable) and copied to its mirror. */
+  const staticStatus = new Map<string, any>();
+  /** Pods evicted but maybe not yet seen Failed through the informer. */
+  const evicted = new Set<string>();
+  let eviction: EvictionManager | undefined;
 
   const dns: ClusterDnsSettings = { clusterDNS: options.clusterDNS ?? [], clusterDomain: options.clusterDomain ?? 'cluster.local', hostResolvConf: '' };
   let allocatable: Record<string, string> = {};
@@ -207,6 +236,11 @@ export function createKubelet(options: KubeletOptions): Kubelet {
   }
 
   async function writeStatus(pod: any, status: any): Promise<void> {
+    if (staticPods?.get(pod.metadata.uid) === pod) {
+      staticStatus.set(pod.metadata.uid, status);
+      await writeMirrorStatus(pod);
+      return;
+    }
     const cached = written.get(pod.metadata.uid);
     const base = cached && resourceVersionNumber(cached) > resourceVersionNumber(pod) ? cached : pod;
     if (sameStatus(base.status, status)) return;
@@ -231,6 +265,14 @@ export function createKubelet(options: KubeletOptions): Kubelet {
       await syncer.cleanup(uid);
       workers.delete(uid);
       written.delete(uid);
+      staticStatus.delete(uid);
+      evicted.delete(uid);
+      return;
+    }
+    if (staticPods?.get(uid) === pod) {
+      const result = await syncer.sync({ ...pod, status: staticStatus.get(uid) });
+      await writeStatus(pod, result.status);
+      trigger(uid, result.requeueAfterMs ?? 10_000);
       return;
     }
     const cached = written.get(uid);
@@ -245,6 +287,16 @@ export function createKubelet(options: KubeletOptions): Kubelet {
       }
       await syncer.cleanup(uid, pod);
       return;
+    }
+    // A pod that never started is admitted (or refused) against the node's pressure now.
+    if (eviction && !pod.status?.startTime && (pod.status?.phase ?? 'Pending') === 'Pending') {
+      const admission = admitPod(pod, eviction.pressure(), qosClass(pod));
+      if (!admission.admit) {
+        recorder.event(pod, 'Warning', admission.reason, admission.message.replace(/^Pod was rejected: /, ''));
+        evicted.add(uid);
+        await writeStatus(pod, { ...(pod.status ?? {}), phase: 'Failed', reason: admission.reason, message: admission.message, qosClass: qosClass(pod) });
+        return;
+      }
     }
     const result = await syncer.sync(pod);
     await writeStatus(pod, result.status);
@@ -324,9 +376,114 @@ export function createKubelet(options: KubeletOptions): Kubelet {
     try { await options.runtime.version(); } catch { ready = false; }
     await retryOnConflict(async () => {
       const node = await nodes.get(undefined, options.nodeName);
-      const status = nodeStatus(facts, { memory: false, disk: false, pid: false }, ready, clock.now(), node.status ?? {});
+      const status = nodeStatus(facts, eviction?.pressure() ?? { memory: false, disk: false, pid: false }, ready, clock.now(), node.status ?? {});
       await nodes.updateStatus({ ...node, status });
     }, undefined, clock);
+  }
+
+  // ---- static pods: their mirrors in the API ----
+
+  let nodeUid: string | undefined;
+  let mirrorSync: { running: boolean; again: boolean } = { running: false, again: false };
+  const mirrorKey = (p: any) => `${p.metadata.namespace}/${p.metadata.name}`;
+
+  async function writeMirrorStatus(staticPod: any): Promise<void> {
+    const status = staticStatus.get(staticPod.metadata.uid);
+    if (!status) return;
+    const mirror = informer.getIndexer().list().find((p: any) => isMirrorPod(p) && mirrorKey(p) === mirrorKey(staticPod));
+    if (!mirror || mirror.metadata.deletionTimestamp || mirror.metadata.annotations[configAnnotations.mirror] !== staticPod.metadata.uid) return;
+    const base = written.get(mirror.metadata.uid);
+    const current = base && resourceVersionNumber(base) > resourceVersionNumber(mirror) ? base : mirror;
+    if (sameStatus(current.status, status)) return;
+    try {
+      written.set(mirror.metadata.uid, await pods.updateStatus({ ...current, status }));
+    } catch (err) {
+      // The mirror changed or went; the mirror reconcile (or the next sync) writes again.
+      if (!isConflict(err) && !isNotFound(err)) throw err;
+      written.delete(mirror.metadata.uid);
+    }
+  }
+
+  /** Level-triggered: one mirror per static pod, with the static pod's hash; nothing else. */
+  async function syncMirrorPods(): Promise<void> {
+    if (!staticPods || abort.signal.aborted) return;
+    if (mirrorSync.running) { mirrorSync.again = true; return; }
+    mirrorSync.running = true;
+    try {
+      do {
+        mirrorSync.again = false;
+        await reconcileMirrors().catch((err) => { log('warn', 'mirror pod sync failed', { error: String(err) }); schedule(() => void syncMirrorPods(), 2_000); });
+      } while (mirrorSync.again && !abort.signal.aborted);
+    } finally {
+      mirrorSync.running = false;
+    }
+  }
+
+  async function reconcileMirrors(): Promise<void> {
+    const wanted = new Map(staticPods!.pods().map((p) => [mirrorKey(p), p]));
+    const mirrors = informer.getIndexer().list().filter(isMirrorPod);
+    const present = new Set<string>();
+    for (const mirror of mirrors) {
+      const staticPod = wanted.get(mirrorKey(mirror));
+      const current = !!staticPod && !mirror.metadata.deletionTimestamp && mirror.metadata.annotations[configAnnotations.mirror] === staticPod.metadata.uid;
+      if (current) { present.add(mirrorKey(mirror)); continue; }
+      // Deleted by someone, outdated, or its file is gone: the mirror goes (the static pod keeps running if it still exists).
+      try {
+        await pods.delete(mirror.metadata.namespace, mirror.metadata.name, { gracePeriodSeconds: 0, preconditions: { uid: mirror.metadata.uid } });
+      } catch (err) {
+        if (!isNotFound(err) && !isConflict(err)) throw err;
+      }
+      written.delete(mirror.metadata.uid);
+      log('info', 'deleted mirror pod', { pod: mirrorKey(mirror) });
+    }
+    for (const [key, staticPod] of wanted) {
+      if (present.has(key)) continue;
+      nodeUid ??= (await nodes.get(undefined, options.nodeName)).metadata.uid as string;
+      try {
+        const created = await pods.create(staticPod.metadata.namespace, mirrorPodFor(staticPod, { name: options.nodeName, uid: nodeUid! }));
+        written.set(created.metadata.uid as string, created);
+        log('info', 'created mirror pod', { pod: key });
+      } catch (err) {
+        // The old mirror may still be on its way out; the informer's delete event brings us back.
+        if (!isAlreadyExists(err)) throw err;
+        schedule(() => void syncMirrorPods(), 1_000);
+        continue;
+      }
+    }
+    for (const staticPod of wanted.values()) trigger(staticPod.metadata.uid);
+  }
+
+  // ---- node-pressure eviction ----
+
+  async function evictPod(pod: any, message: string): Promise<void> {
+    const uid = pod.metadata.uid;
+    evicted.add(uid);
+    recorder.event(pod, 'Warning', 'Evicted', message);
+    const base = written.get(uid) && resourceVersionNumber(written.get(uid)) > resourceVersionNumber(pod) ? written.get(uid) : pod;
+    const old = base.status ?? {};
+    const now = rfc3339(clock.now());
+    const conditions = [...(old.conditions ?? []).filter((c: any) => c.type !== 'DisruptionTarget'),
+      { type: 'DisruptionTarget', status: 'True', lastProbeTime: null, lastTransitionTime: now, reason: 'TerminationByKubelet', message }];
+    // A terminal phase makes the next sync kill every container at once (hard thresholds have no grace period).
+    await writeStatus(pod, { ...old, phase: 'Failed', reason: 'Evicted', message, conditions });
+    trigger(uid);
+  }
+
+  function activePods(): any[] {
+    const list = [...informer.getIndexer().list().filter((p: any) => !isMirrorPod(p)), ...(staticPods?.pods() ?? [])];
+    return list.filter((p: any) => {
+      if (evicted.has(p.metadata.uid) || p.metadata.deletionTimestamp) return false;
+      const cached = written.get(p.metadata.uid);
+      const phase = (cached && resourceVersionNumber(cached) > resourceVersionNumber(p) ? cached : p).status?.phase;
+      return phase !== 'Succeeded' && phase !== 'Failed';
+    });
+  }
+
+  function evictionStatsSource(): EvictionStatsSource {
+    const choice = options.evictionStats ?? 'host';
+    if (choice === 'host') return hostStatsSource({ dataDir: options.dataDir, runtime: options.runtime });
+    if (choice === 'pods') return podSumStatsSource({ memoryCapacityBytes: facts.memoryBytes, runtime: options.runtime, dataDir: options.dataDir });
+    return choice;
   }
 
   async function renewLease(): Promise<void> {
@@ -372,24 +529,49 @@ export function createKubelet(options: KubeletOptions): Kubelet {
         servingPort = streaming.port;
       }
       facts = await nodeFacts();
+      const thresholds = typeof options.evictionHard === 'string' || options.evictionHard === undefined ? parseEvictionThresholds(options.evictionHard ?? defaultEvictionHard) : options.evictionHard;
+      facts.evictionReserved ??= evictionReserved(thresholds, facts.memoryBytes, facts.ephemeralStorageBytes);
       allocatable = nodeCapacity(facts).allocatable;
+      if (thresholds.length > 0) {
+        eviction = new EvictionManager({
+          clock, thresholds, stats: evictionStatsSource(), activePods, evict: evictPod, log,
+          pressureTransitionPeriodMs: options.evictionPressureTransitionPeriodMs,
+        });
+      }
       await registerNode();
       await renewLease();
       every(statusEveryMs, 'node status update', updateNodeStatus);
       every(10_000, 'lease renewal', renewLease);
+      const onPod = (pod: any) => {
+        if (!pod?.metadata?.uid) return;
+        if (isMirrorPod(pod)) { void syncMirrorPods(); return; }
+        trigger(pod.metadata.uid);
+      };
       informer.addEventHandler({
-        onAdd: (pod: any) => trigger(pod.metadata.uid),
-        onUpdate: (_old: any, pod: any) => trigger(pod.metadata.uid),
-        onDelete: (obj: any) => { const pod = obj?.obj ?? obj; if (pod?.metadata?.uid) trigger(pod.metadata.uid); },
+        onAdd: onPod,
+        onUpdate: (_old: any, pod: any) => onPod(pod),
+        onDelete: (obj: any) => onPod(obj?.obj ?? obj),
       });
       void informer.run(abort.signal);
       await informer.waitForSync(abort.signal);
+      if (staticPods) { await staticPods.start(); void syncMirrorPods(); }
+      if (eviction) {
+        const manager = eviction;
+        every(options.evictionMonitoringIntervalMs ?? 10_000, 'eviction manager', async () => {
+          const before = manager.pressure();
+          await manager.synchronize();
+          const after = manager.pressure();
+          // A pressure transition reaches the Node at once, not at the next status update.
+          if (before.memory !== after.memory || before.disk !== after.disk) await updateNodeStatus();
+        });
+      }
       void relist();
       void housekeeping();
     },
     async stop() {
       if (abort.signal.aborted) return;
       abort.abort();
+      staticPods?.stop();
       for (const t of timers) clock.clearTimeout(t);
       timers.clear();
       syncer.probes.stopAll();

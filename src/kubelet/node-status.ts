@@ -20,6 +20,8 @@ export interface NodeFacts {
   kubeletPort: number;
   machineID: string;
   bootID: string;
+  /** What the hard eviction thresholds hold back from allocatable; Kubernetes' defaults (100Mi, 10%) when absent. */
+  evictionReserved?: { memoryBytes: number; ephemeralStorageBytes: number };
 }
 
 export function goArchitecture(arch: string = process.arch): string {
@@ -55,8 +57,9 @@ function ki(bytes: number): string {
 
 export function nodeCapacity(facts: NodeFacts): { capacity: Record<string, string>; allocatable: Record<string, string> } {
   const capacity = { cpu: String(facts.cpuCores), memory: ki(facts.memoryBytes), 'ephemeral-storage': ki(facts.ephemeralStorageBytes), pods: String(facts.maxPods) };
-  // Kubernetes' default eviction threshold (memory.available<100Mi) comes off allocatable.
-  const allocatable = { ...capacity, memory: ki(Math.max(0, facts.memoryBytes - 100 * 1024 * 1024)), 'ephemeral-storage': String(Math.floor(facts.ephemeralStorageBytes * 0.9)) };
+  // The hard eviction thresholds come off allocatable (capacity - reserved - eviction threshold).
+  const reserved = facts.evictionReserved ?? { memoryBytes: 100 * 1024 * 1024, ephemeralStorageBytes: facts.ephemeralStorageBytes * 0.1 };
+  const allocatable = { ...capacity, memory: ki(Math.max(0, facts.memoryBytes - reserved.memoryBytes)), 'ephemeral-storage': String(Math.max(0, Math.floor(facts.ephemeralStorageBytes - reserved.ephemeralStorageBytes))) };
   return { capacity, allocatable };
 }
 
