@@ -21,7 +21,7 @@ import { nodesResource } from '../nodelifecycle/controller.js';
 import { newPodInfo, type PodInfo } from '../../scheduler/node-info.js';
 import type { NodeGroup, NodeGroupProvider } from './node-group.js';
 import {
-  addNode, blockingReason, clusterSnapshot, estimateNodes, findPlace, isDaemonSetPod, isMirrorPod, isTerminal, isUnschedulable,
+  addNode, blockingReason, largestFirst, clusterSnapshot, estimateNodes, findPlace, isDaemonSetPod, isMirrorPod, isTerminal, isUnschedulable,
   newNodeFromTemplate, pdbBlocks, placePod, podsToMove, scaleDownDisabledAnnotation, simulateRemoval, simulationFramework,
   toBeDeletedTaint, utilization,
 } from './simulation.js';
@@ -130,8 +130,8 @@ export function createClusterAutoscaler(options: ClusterAutoscalerOptions): Clus
     };
     const snapshot = base();
     const remaining: PodInfo[] = [];
-    for (const pod of pending) {
-      const info = newPodInfo(pod);
+    // Largest first, as the estimate packs: placing small pods first could strand a big one.
+    for (const info of largestFirst(pending.map(newPodInfo), groups[0]?.templateNode())) {
       const place = findPlace(snapshot, framework, info);
       if (place) placePod(snapshot, info, place);
       else remaining.push(info);

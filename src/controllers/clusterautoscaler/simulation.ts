@@ -86,8 +86,8 @@ export function findPlace(snapshot: Snapshot, framework: Framework, pod: PodInfo
 }
 
 /** Bigger pods first, so the estimate packs like first-fit-decreasing. */
-export function largestFirst(pods: PodInfo[], template: KubeObject): PodInfo[] {
-  const alloc = resourceFromList(template.status?.allocatable ?? template.status?.capacity);
+export function largestFirst(pods: PodInfo[], template?: KubeObject): PodInfo[] {
+  const alloc = template ? resourceFromList(template.status?.allocatable ?? template.status?.capacity) : { milliCPU: 1000, memory: 2 ** 30 };
   const cpu = Math.max(1, alloc.milliCPU);
   const memory = Math.max(1, alloc.memory);
   const size = (p: PodInfo) => p.requests.milliCPU / cpu + p.requests.memory / memory;
