@@ -168,7 +168,7 @@ describe('cluster autoscaler: scale-up', () => {
       assert.match(event.message, /didn't match Pod's node affinity\/selector/);
       const node = await h.client.resource(nodesResource).get(undefined, 'pool-1');
       assert.equal(node.metadata.labels!.disk, 'ssd');
-      assert.equal(node.metadata.labels[nodeGroupLabel], 'pool');
+      assert.equal(node.metadata.labels![nodeGroupLabel], 'pool');
     }));
 });
 
