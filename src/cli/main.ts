@@ -37,6 +37,8 @@ Server flags:
   --disable NAME,...        components to leave out (controllers, scheduler, dns, dashboard, ...)
   --node-ip IP              this node's InternalIP (default: first non-loopback address)
   --node-label k=v          (repeatable)   --node-taint k=v:NoSchedule (repeatable)
+  --cluster-autoscaler group=NAME,min=0,max=5,cpu=2,memory=4Gi[,label=k=v][,taint=k=v:Effect]
+                            (repeatable) autoscale simulated node groups of hollow nodes
   --cluster-cidr 10.42.0.0/16  --service-cidr 10.43.0.0/16  --cluster-dns 10.43.0.10
   --token-file FILE         join token of an existing cluster (HA servers on one etcd)
   --kubelet-port 10250      the node agent's streaming port (0: any free port)

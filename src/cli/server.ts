@@ -35,6 +35,8 @@ import { dashboardRbacObjects } from '../dashboard/rbac.js';
 import { localPathStorageObjects } from '../controllers/volume/local-path.js';
 import { defaultStorageClassAdmission } from '../controllers/volume/default-storage-class.js';
 import { firstServiceIP, startControlPlane } from './control-plane.js';
+import type { Transport } from '../client/transport.js';
+import { parseNodeGroupSpec, runSimulatedClusterAutoscaler, type NodeGroupSpec } from '../controllers/clusterautoscaler/index.js';
 import { inProcessTransport } from '../apiserver/in-process-transport.js';
 import { issueServingCertificate, issueClientCertificate } from '../apiserver/auth/pki.js';
 import { createStreamingProxy } from '../apiserver/streaming-proxy.js';
@@ -74,6 +76,8 @@ export interface ServerConfig {
   ingressHttpPort: number;
   ingressHttpsPort: number;
   ingressBindAddress: string;
+  /** --cluster-autoscaler group=NAME,min=0,max=5,cpu=2,memory=4Gi[,label=k=v] (repeatable): simulated node groups; none = autoscaler off. */
+  clusterAutoscaler?: NodeGroupSpec[];
 }
 
 /** --node-label k=v (repeatable) */
@@ -142,6 +146,8 @@ export function serverConfigFromArgs(args: ParsedArgs): ServerConfig {
     ingressHttpPort: Number(flag(args, 'ingress-http-port', '80')),
     ingressHttpsPort: Number(flag(args, 'ingress-https-port', '443')),
     ingressBindAddress: flag(args, 'ingress-bind-address') ?? flag(args, 'bind-address', '0.0.0.0')!,
+    // Raw values: each one is a comma-separated group spec, so flagList's comma split would break it.
+    clusterAutoscaler: (args.flags.get('cluster-autoscaler') ?? []).map(parseNodeGroupSpec),
   };
 }
 
@@ -288,6 +294,27 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
           user: { username: NAVARCH_SERVICE_LB_USER, groups: ['system:authenticated'] },
           start: (transport, signal) => createServiceLoadBalancer({ transport, fallbackAddresses: [config.nodeIP] }).start(signal),
         },
+        ...(config.clusterAutoscaler?.length
+          ? [
+              {
+                // Its hollow nodes live in this process: on one server at a time, like the controllers.
+                name: 'cluster-autoscaler',
+                lease: 'kube-controller-manager',
+                user: { username: 'system:cluster-autoscaler', groups: ['system:masters', 'system:authenticated'] },
+                start: (transport: Transport, signal: AbortSignal) =>
+                  runSimulatedClusterAutoscaler(
+                    {
+                      transport,
+                      nodeTransport: (name) => inProcessTransport(api.handler, { username: `system:node:${name}`, groups: ['system:nodes', 'system:authenticated'] }, `navarch-kubelet/${name}`),
+                      groups: config.clusterAutoscaler!,
+                      dataDir: join(config.dataDir, 'hollow-nodes'),
+                      clusterDns: config.clusterDns,
+                    },
+                    signal,
+                  ),
+              },
+            ]
+          : []),
       ],
     },
     components.signal,
