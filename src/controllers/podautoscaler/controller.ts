@@ -184,7 +184,7 @@ export function createHorizontalPodAutoscalerController(options: HorizontalPodAu
     }
     setCondition(conditions, { type: 'AbleToScale', status: 'True', reason: 'SucceededGetScale', message: "the HPA controller was able to get the target's current scale" });
     const currentReplicas: number = scale.spec?.replicas ?? 0;
-    status.currentReplicas = scale.status?.replicas ?? currentReplicas;
+    status.currentReplicas = currentReplicas;
     const minReplicas: number = spec.minReplicas ?? 1;
     const maxReplicas: number = spec.maxReplicas;
     let desiredReplicas = 0;
