@@ -217,6 +217,11 @@ export const builtinResources: ResourceDefinition[] = [
   grouped('apiregistration.k8s.io', 'v1', 'APIService', 'apiservices', {
     namespaced: false, categories: ['api-extensions'], subresources: ['status'],
   }),
+
+  // metrics.k8s.io/v1beta1: read-only, computed from kubelet summaries by the API server itself
+  // (src/apiserver/metrics-api/) instead of an aggregated metrics-server; nothing is stored.
+  grouped('metrics.k8s.io', 'v1beta1', 'NodeMetrics', 'nodes', { namespaced: false, verbs: ['get', 'list'] }),
+  grouped('metrics.k8s.io', 'v1beta1', 'PodMetrics', 'pods', { verbs: ['get', 'list'] }),
 ];
 
 export interface ApiGroupVersions {
@@ -247,6 +252,7 @@ export const builtinApiGroups: ApiGroupVersions[] = [
   { name: 'coordination.k8s.io', versions: ['v1'], preferredVersion: 'v1' },
   { name: 'node.k8s.io', versions: ['v1'], preferredVersion: 'v1' },
   { name: 'discovery.k8s.io', versions: ['v1'], preferredVersion: 'v1' },
+  { name: 'metrics.k8s.io', versions: ['v1beta1'], preferredVersion: 'v1beta1' },
 ];
 
 /** What discovery says about one subresource: its verbs and, when it is not the parent kind, its kind. */

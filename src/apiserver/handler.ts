@@ -313,6 +313,19 @@ export class ApiHandler {
     }
 
     const allowed = (v: string) => resource.verbs.includes(v);
+    // Resources computed rather than stored (metrics.k8s.io) serve their reads through a handler
+    // keyed "<group>/<resource>/"; create-only reviews use the same key for create below.
+    const computed = this.deps.subresources?.[`${resource.group}/${resource.resource}/`];
+    if (computed && !resource.createOnly && (verb === 'get' || verb === 'list')) {
+      if (!allowed(verb)) throw methodNotAllowed();
+      const response = await computed(request, resource, info, context);
+      if (media.as === 'Table' && response.status === 200 && response.body && typeof response.body === 'object') {
+        const body = response.body as { items?: KubeObject[] };
+        const items = verb === 'list' ? (body.items ?? []) : [response.body as KubeObject];
+        return { status: 200, body: toTable(registry.printer(resource), items, {}, includeObject(request.query), media.version ?? 'v1', new Date(this.deps.clock.now())) };
+      }
+      return response;
+    }
     const objectResponse = (status: number, object: unknown): ApiResponse => {
       if (media.as === 'Table' && object && typeof object === 'object' && (object as KubeObject).metadata && (object as KubeObject).kind !== 'Status') {
         const o = object as KubeObject;

@@ -19,6 +19,7 @@ import { subresourceHandlers } from './subresources.js';
 import { defaultAdmission } from './admission-plugins.js';
 import { startCustomResourceDefinitions, type CustomResourceDefinitions } from './crd/index.js';
 import { openApiHandler } from './openapi-handler.js';
+import type { SubresourceHandler } from './handler.js';
 
 export interface TestApiServer {
   api: ApiServer;
@@ -33,7 +34,7 @@ export interface TestApiServer {
 
 export const testAdmin: UserInfo = { username: 'test-admin', groups: ['system:masters', 'system:authenticated'] };
 
-export async function startTestApiServer(options: { clock?: Clock } = {}): Promise<TestApiServer> {
+export async function startTestApiServer(options: { clock?: Clock; subresources?: Record<string, SubresourceHandler> } = {}): Promise<TestApiServer> {
   const clock = options.clock ?? systemClock;
   const store = createMemoryStore();
   const schemas = createSchemaRegistry({ kinds: builtinResources });
@@ -47,7 +48,7 @@ export async function startTestApiServer(options: { clock?: Clock } = {}): Promi
     selectors: selectorParsers,
     clock,
     admission: defaultAdmission({ resources: () => apiRef!.resources, registry: () => apiRef!.registry }),
-    subresources: subresourceHandlers({ registry: () => apiRef!.registry, resources: () => apiRef!.resources, now: () => new Date(clock.now()) }),
+    subresources: { ...subresourceHandlers({ registry: () => apiRef!.registry, resources: () => apiRef!.resources, now: () => new Date(clock.now()) }), ...options.subresources },
     nonResource: [(request) => openApi!(request)],
   });
   apiRef = api;

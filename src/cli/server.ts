@@ -40,6 +40,7 @@ import { parseNodeGroupSpec, runSimulatedClusterAutoscaler, type NodeGroupSpec }
 import { inProcessTransport } from '../apiserver/in-process-transport.js';
 import { issueServingCertificate, issueClientCertificate } from '../apiserver/auth/pki.js';
 import { createStreamingProxy } from '../apiserver/streaming-proxy.js';
+import { createMetricsApi, kubeletSummaryClient } from '../apiserver/metrics-api/metrics-api.js';
 import { storageKey } from '../apiserver/resource-store.js';
 import { startClusterDns } from '../network/node/cluster-dns.js';
 import { hostNetworkNames, primaryNodeIP, startNode, type RunningNode, type RuntimeKind } from './node.js';
@@ -223,6 +224,15 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   // CRDs are served by a controller started once the server listens; OpenAPI includes the established ones.
   let crds: CustomResourceDefinitions | undefined;
   let openApi: NonResourceHandler | undefined;
+  // metrics.k8s.io (kubectl top, the HPA) scrapes kubelets with the streaming proxy's client certificate.
+  const listCore = async (resource: string, namespace: string) => (await apiRef!.resources.list(apiRef!.registry.lookup('', 'v1', resource)!, namespace, {})).items;
+  const metricsApi = createMetricsApi({
+    listNodes: () => listCore('nodes', ''),
+    listPods: (namespace) => listCore('pods', namespace),
+    fetchSummary: kubeletSummaryClient({ caPem: pki.ca.certPem, clientCertPem: kubeletClient.certPem, clientKeyPem: kubeletClient.keyPem }),
+    now: () => Date.now(),
+    onScrapeError: (node, error) => console.error(JSON.stringify({ component: 'metrics-api', level: 'warn', node, error: error.message })),
+  });
   const api = await createApiServer({
     admission: [
       ...defaultAdmission({ resources: () => apiRef!.resources, registry: () => apiRef!.registry, serviceCidr: config.serviceCidr }),
@@ -233,6 +243,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       ...subresourceHandlers({ registry: () => apiRef!.registry, resources: () => apiRef!.resources, now: () => new Date() }),
       '/serviceaccounts/token': tokenRequestHandler({ issuer: () => tokenIssuer, resources: () => apiRef!.resources, registry: () => apiRef!.registry }),
       ...reviewHandlers({ authorizer: () => security!.authorizer, authenticator: () => security!.authenticator, rules: () => security!.rules }),
+      ...metricsApi.handlers,
     },
     store,
     resources: builtinResources,

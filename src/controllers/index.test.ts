@@ -14,7 +14,7 @@ test('startControllers runs the controllers together against one API server', as
   const running = startControllers({ transport: server.transport(), clock, caPem: 'PEM', signal: abort.signal, logger: () => undefined });
   try {
     assert.deepEqual(running.controllers.map((c) => c.name).sort(), [
-      'cronjob', 'daemonset', 'deployment', 'disruption', 'garbage-collector', 'job', 'local-path-provisioner', 'namespace', 'nodelifecycle', 'persistentvolume-binder', 'podgc', 'replicaset', 'replicationcontroller', 'resourcequota', 'root-ca-cert-publisher', 'serviceaccount', 'statefulset', 'ttl-after-finished',
+      'cronjob', 'daemonset', 'deployment', 'disruption', 'garbage-collector', 'horizontal-pod-autoscaler', 'job', 'local-path-provisioner', 'namespace', 'nodelifecycle', 'persistentvolume-binder', 'podgc', 'replicaset', 'replicationcontroller', 'resourcequota', 'root-ca-cert-publisher', 'serviceaccount', 'statefulset', 'ttl-after-finished',
     ]);
     await eventually(clock, () => running.hasSynced(), 'all synced');
     await server.client.resource(deploymentsResource).create('default', {

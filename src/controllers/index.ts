@@ -13,6 +13,7 @@ import { createDaemonSetController } from './daemonset/controller.js';
 import { createDeploymentController } from './deployment/controller.js';
 import { createDisruptionController } from './disruption/controller.js';
 import { createGarbageCollector } from './garbagecollector/controller.js';
+import { createHorizontalPodAutoscalerController } from './podautoscaler/controller.js';
 import { createJobController } from './job/controller.js';
 import { createNamespaceController } from './namespace/controller.js';
 import { createNodeLifecycleController } from './nodelifecycle/controller.js';
@@ -99,6 +100,7 @@ function runControllers(options: StartControllersOptions, clock: Clock, logger: 
     createNodeLifecycleController({ ...base('node-controller'), recorder: recorder('node-controller') }),
     createPodGarbageCollector({ ...base('pod-garbage-collector') }),
     createResourceQuotaController({ ...base('resourcequota-controller') }),
+    createHorizontalPodAutoscalerController({ ...base('horizontal-pod-autoscaler'), recorder: recorder('horizontal-pod-autoscaler') }),
   ];
   const controllers = all.filter((c) => !options.disabled?.includes(c.name));
   informerFactory.start(signal);

@@ -18,6 +18,7 @@ import { StaticPodSource, configAnnotations, isMirrorPod, mirrorPodFor } from '.
 import { qosClass, rfc3339, sameStatus } from './status.js';
 import { VolumeManager } from './volumes.js';
 import { startStreamingServer, type StreamingServer, type StreamingServerOptions } from './streaming/server.js';
+import { createNodeStats, type NodeStats } from './node-stats.js';
 
 export const podsRef: ResourceRef = { group: '', version: 'v1', resource: 'pods', namespaced: true, kind: 'Pod' };
 export const nodesRef: ResourceRef = { group: '', version: 'v1', resource: 'nodes', namespaced: false, kind: 'Node' };
@@ -47,6 +48,11 @@ export interface KubeletOptions {
   maxPods?: number;
   /** HTTPS serving of logs/exec/attach/port-forward; absent: no streaming server. */
   serving?: Omit<StreamingServerOptions, 'runtime' | 'dataDir' | 'pods' | 'summary'>;
+  /**
+   * The node's own CPU and memory for /stats/summary; the host's /proc when absent. Hollow
+   * nodes pass `null` so their summary adds up their simulated pods instead.
+   */
+  nodeStats?: (() => Promise<NodeStats>) | null;
   /** The node's resolv.conf (dnsPolicy Default); /etc/resolv.conf when absent. */
   hostResolvConf?: string;
   nodeStatusUpdateFrequencyMs?: number;
@@ -519,12 +525,13 @@ export function createKubelet(options: KubeletOptions): Kubelet {
       await fsp.mkdir(options.dataDir, { recursive: true });
       dns.hostResolvConf = options.hostResolvConf ?? (await fsp.readFile('/etc/resolv.conf', 'utf8').catch(() => ''));
       if (options.serving) {
+        const nodeStats = options.nodeStats === undefined ? createNodeStats() : options.nodeStats;
         streaming = await startStreamingServer({
           ...options.serving,
           runtime: options.runtime,
           dataDir: options.dataDir,
           pods: () => informer.getIndexer().list(),
-          summary: async () => ({ node: { nodeName: options.nodeName }, pods: [] }),
+          summary: async () => ({ node: { nodeName: options.nodeName, ...(nodeStats ? await nodeStats().catch(() => ({})) : {}) }, pods: [] }),
         });
         servingPort = streaming.port;
       }

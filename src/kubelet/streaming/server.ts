@@ -123,7 +123,12 @@ export async function startStreamingServer(options: StreamingServerOptions): Pro
       entry.memory.workingSetBytes += s.memory.workingSetBytes;
       entry.memory.usageBytes += s.memory.usageBytes;
     }
-    const node = { ...base.node, cpu: { time: new Date().toISOString(), usageNanoCores: [...byPod.values()].reduce((n, p) => n + p.cpu.usageNanoCores, 0) }, memory: { time: new Date().toISOString(), workingSetBytes: [...byPod.values()].reduce((n, p) => n + p.memory.workingSetBytes, 0) } };
+    // The node's own usage (from /proc) when the kubelet has it; otherwise (hollow nodes) the sum of its pods.
+    const node = {
+      cpu: { time: new Date().toISOString(), usageNanoCores: [...byPod.values()].reduce((n, p) => n + p.cpu.usageNanoCores, 0) },
+      memory: { time: new Date().toISOString(), workingSetBytes: [...byPod.values()].reduce((n, p) => n + p.memory.workingSetBytes, 0) },
+      ...base.node,
+    };
     return { node, pods: [...byPod.values()] };
   }
 
