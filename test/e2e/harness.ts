@@ -60,7 +60,7 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
   if (options.agent) provideBusybox(dataDir);
   const dnsPort = options.agent ? await freePort() : 0;
   let output = '';
-  const child = spawn(process.execPath, [join(repoRoot, 'dist/src/cli/main.js'), 'server', '--data-dir', dataDir, '--port', String(port), '--bind-address', '127.0.0.1', ...(options.agent ? ['--kubelet-port', '0', '--cluster-dns-node-port', String(dnsPort), '--network-name', `nvt${Math.random().toString(36).slice(2, 6)}`] : ['--disable-agent']), ...(options.ingress ? [] : ['--disable', 'ingress']), ...(options.extraArgs ?? [])], {
+  const child = spawn(process.execPath, [join(repoRoot, 'dist/src/cli/main.js'), 'server', '--data-dir', dataDir, '--port', String(port), '--bind-address', '127.0.0.1', ...(options.agent ? ['--kubelet-port', '0', '--cluster-dns-node-port', String(dnsPort), '--network-name', 'nvtest'] : ['--disable-agent']), ...(options.ingress ? [] : ['--disable', 'ingress']), ...(options.extraArgs ?? [])], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, NAVARCH_LOG: process.env.NAVARCH_LOG ?? 'info' },
   });
