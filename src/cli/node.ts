@@ -15,6 +15,8 @@ import { NodeImageService } from '../runtime/images/image-service.js';
 import { OciRuntime, preflight } from '../runtime/oci/oci-runtime.js';
 import { ProcessRuntime } from '../runtime/process/process-runtime.js';
 import type { ImageService, RuntimeService } from '../runtime/types.js';
+import { withImageService } from '../runtime/with-image-service.js';
+export { withImageService };
 import { log } from '../util/log.js';
 
 export type RuntimeKind = 'runc' | 'crun' | 'process' | 'fake';
@@ -59,20 +61,6 @@ export function primaryNodeIP(): string {
     for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
   }
   return '127.0.0.1';
-}
-
-/** Joins a RuntimeService and an ImageService into the one object the kubelet takes. */
-export function withImageService<R extends RuntimeService>(runtime: R, images: ImageService): R & ImageService {
-  return new Proxy(runtime, {
-    get(target, prop, receiver) {
-      if (prop in images && !(prop in target)) {
-        const value = (images as unknown as Record<string | symbol, unknown>)[prop];
-        return typeof value === 'function' ? value.bind(images) : value;
-      }
-      const value = Reflect.get(target, prop, receiver);
-      return typeof value === 'function' ? value.bind(target) : value;
-    },
-  }) as R & ImageService;
 }
 
 export async function startNode(config: NodeConfig, transport: Transport, signal: AbortSignal): Promise<RunningNode> {

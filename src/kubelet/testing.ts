@@ -1,7 +1,8 @@
 // Test-only helpers: an ImageService over a set of image names (the fake and process
 // runtimes have no image store), so pull policies can be exercised. Never wired into a
 // shipped component.
-import type { AuthConfig, Image, ImageService, FilesystemUsage, RuntimeService } from '../runtime/types.js';
+import type { AuthConfig, Image, ImageService, FilesystemUsage } from '../runtime/types.js';
+import { withImageService } from '../runtime/with-image-service.js';
 
 export class TestImageService implements ImageService {
   readonly pulls: string[] = [];
@@ -30,15 +31,4 @@ export class TestImageService implements ImageService {
 }
 
 /** Joins a RuntimeService and an ImageService into what the kubelet takes. */
-export function withImages<R extends RuntimeService>(runtime: R, images: ImageService): R & ImageService {
-  return new Proxy(runtime, {
-    get(target, prop, receiver) {
-      if (prop in images && !(prop in target)) {
-        const value = (images as any)[prop];
-        return typeof value === 'function' ? value.bind(images) : value;
-      }
-      const value = Reflect.get(target, prop, receiver);
-      return typeof value === 'function' ? value.bind(target) : value;
-    },
-  }) as R & ImageService;
-}
+export const withImages = withImageService;

@@ -3,17 +3,8 @@
 // is checked: discovery of metrics.k8s.io, the HPA controller's status, the printer).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, type TestServer } from './harness.js';
+import { startServer, type TestServer, eventually } from './harness.js';
 
-async function eventually<T>(fn: () => T | undefined | false, what: string, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 describe('autoscaling with kubectl', () => {
   let server: TestServer;

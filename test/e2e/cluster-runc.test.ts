@@ -5,6 +5,7 @@
 // delete that leaves nothing behind. Traffic stays inside the namespaces and bridge the test made.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { eventually } from './harness.js';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,15 +13,6 @@ import { join } from 'node:path';
 import { runClusterCommand } from '../../src/cli/cluster.js';
 import { loadState, type ClusterState } from '../../src/cli/cluster/state.js';
 
-async function eventually<T>(fn: () => T | undefined | false, what: string, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
 
 describe('3-node runc cluster', { skip: process.getuid?.() !== 0 ? 'needs root' : false }, () => {
   const root = mkdtempSync(join(tmpdir(), 'navarch-e2e-clusters-'));

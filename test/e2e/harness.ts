@@ -128,3 +128,14 @@ export function readyz(port: number): Promise<boolean> {
 export function readKubeconfig(path: string): string {
   return readFileSync(path, 'utf8');
 }
+
+/** Polls `fn` until it returns something truthy (returned), or fails after `timeoutMs` naming `what`. */
+export async function eventually<T>(fn: () => T | undefined | false | null | 0 | '' | Promise<T | undefined | false | null>, what: string, timeoutMs = 60_000, intervalMs = 200): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v as T;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}

@@ -9,18 +9,9 @@ import https from 'node:https';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, startServer, type TestServer } from './harness.js';
+import { freePort, startServer, type TestServer, eventually } from './harness.js';
 import { createCertificateAuthority, issueServingCertificate } from '../../src/apiserver/auth/pki.js';
 
-async function eventually<T>(fn: () => T | undefined | false | Promise<T | undefined | false>, what: string, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 function request(port: number, host: string, path: string, tls?: { ca: string }): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {

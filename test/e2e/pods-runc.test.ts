@@ -4,17 +4,8 @@
 // Traffic stays on this machine: pod IPs on the test server's own bridge, ClusterIPs in a test range.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, type TestServer } from './harness.js';
+import { startServer, type TestServer, eventually } from './harness.js';
 
-async function eventually<T>(fn: () => T | undefined | false, what: string, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 describe('pods on runc with the real kubectl', { skip: process.getuid?.() !== 0 ? 'needs root (runc, network namespaces)' : false }, () => {
   let server: TestServer;

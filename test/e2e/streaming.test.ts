@@ -9,17 +9,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, kubectlBinaries, startServer, type TestServer } from './harness.js';
+import { freePort, kubectlBinaries, startServer, type TestServer, eventually } from './harness.js';
 
-async function eventually<T>(fn: () => T | undefined | false, what: string, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 function httpGet(port: number, path: string): Promise<string> {
   return new Promise((resolve, reject) => {

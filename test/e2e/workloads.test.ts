@@ -3,17 +3,8 @@
 // (No node agent here: pods stay Pending; the controllers' bookkeeping is what is checked.)
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, type TestServer } from './harness.js';
+import { startServer, type TestServer, eventually } from './harness.js';
 
-async function eventually<T>(fn: () => T | undefined | false, what: string, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('workloads with kubectl', () => {
   let server: TestServer;

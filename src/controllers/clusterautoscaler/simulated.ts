@@ -14,6 +14,7 @@ import { noopPodNetwork } from '../../kubelet/network.js';
 import { nodeCapacity, nodeLabels, goArchitecture, type NodeFacts } from '../../kubelet/node-status.js';
 import { FakeNode, FakeRuntime } from '../../runtime/fake/fake-runtime.js';
 import type { AuthConfig, FilesystemUsage, Image, ImageService, RuntimeService } from '../../runtime/types.js';
+import { withImageService } from '../../runtime/with-image-service.js';
 import { nodeGroupLabel, type NodeGroup, type NodeGroupProvider, type NodeGroupSpec } from './node-group.js';
 
 /** A started member; stop() ends its kubelet (the "machine" goes away). */
@@ -52,19 +53,6 @@ export class HollowImageService implements ImageService {
   }
 }
 
-function joinImageService<R extends RuntimeService>(runtime: R, images: ImageService): R & ImageService {
-  return new Proxy(runtime, {
-    get(target, prop, receiver) {
-      if (prop in images && !(prop in target)) {
-        const value = (images as any)[prop];
-        return typeof value === 'function' ? value.bind(images) : value;
-      }
-      const value = Reflect.get(target, prop, receiver);
-      return typeof value === 'function' ? value.bind(target) : value;
-    },
-  }) as R & ImageService;
-}
-
 export interface HollowKubeletOptions {
   /** The API as system:node:<nodeName> (the server passes an in-process transport). */
   transportFor(nodeName: string): Transport;
@@ -82,7 +70,7 @@ export function hollowKubeletStarter(options: HollowKubeletOptions): HollowNodeS
   return async (name, spec) => {
     const dataDir = join(options.dataDir, name);
     await mkdir(dataDir, { recursive: true });
-    const runtime = joinImageService(new FakeRuntime(new FakeNode({ writeLogs: false })), new HollowImageService());
+    const runtime = withImageService(new FakeRuntime(new FakeNode({ writeLogs: false })), new HollowImageService());
     const kubelet = createKubelet({
       transport: options.transportFor(name),
       nodeName: name,
