@@ -4,6 +4,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, readFileSync, existsSync, mkdirSync, copyFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import https from 'node:https';
+import { removeNodeWorkloads } from '../../src/cli/node.js';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -104,6 +105,8 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
         await exited;
         clearTimeout(timer);
       }
+      // Pods outlive the server (a restarted node adopts them): stop them before removing their files.
+      if (options.agent) await removeNodeWorkloads(dataDir).catch(() => undefined);
       if (!options.keepDataDir && !options.dataDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };

@@ -136,6 +136,19 @@ export function validateDaemonSet(obj: Obj): FieldError[] {
   return errs;
 }
 
+/**
+ * Containers of a StatefulSet may mount volumes named after its volumeClaimTemplates: the
+ * controller adds those volumes to each pod, so they count as declared when the template is checked.
+ */
+function withClaimTemplateVolumes(spec: Obj): Obj {
+  const names = arr<Obj>(spec.volumeClaimTemplates).map((t) => t?.metadata?.name).filter((n): n is string => typeof n === 'string' && n !== '');
+  const podSpec = spec.template?.spec;
+  if (names.length === 0 || !isObj(podSpec)) return spec;
+  const declared = new Set(arr<Obj>(podSpec.volumes).map((v) => v?.name));
+  const volumes = [...arr<Obj>(podSpec.volumes), ...names.filter((n) => !declared.has(n)).map((name) => ({ name, persistentVolumeClaim: { claimName: name } }))];
+  return { ...spec, template: { ...spec.template, spec: { ...podSpec, volumes } } };
+}
+
 export function validateStatefulSet(obj: Obj): FieldError[] {
   const spec = isObj(obj.spec) ? obj.spec : {};
   const errs: FieldError[] = [];
@@ -170,7 +183,7 @@ export function validateStatefulSet(obj: Obj): FieldError[] {
   errs.push(...nonNegative(spec.replicas, 'spec.replicas'));
   errs.push(...nonNegative(spec.minReadySeconds, 'spec.minReadySeconds'));
   if (isObj(spec.ordinals)) errs.push(...nonNegative(spec.ordinals.start, 'spec.ordinals.start'));
-  errs.push(...validateSelectorAndTemplate(spec, 'spec', 'statefulset', 'StatefulSet'));
+  errs.push(...validateSelectorAndTemplate(withClaimTemplateVolumes(spec), 'spec', 'statefulset', 'StatefulSet'));
   arr<Obj>(spec.volumeClaimTemplates).forEach((t, i) => {
     const p = `spec.volumeClaimTemplates[${i}]`;
     errs.push(...validateLabels(t?.metadata?.labels, `${p}.metadata.labels`));
@@ -209,14 +222,7 @@ export function validateReplicationController(obj: Obj): FieldError[] {
   if (Object.keys(selector).length > 0 && !Object.entries(selector).every(([k, v]) => labels[k] === v)) {
     errs.push(invalid('spec.template.metadata.labels', template.metadata?.labels ?? {}, '`selector` does not match template `labels`'));
   }
-  // Containers may mount volumes named after volumeClaimTemplates: the controller adds those
-  // volumes per pod, so they count as declared here (Kubernetes validates the same way).
-  const claimNames: string[] = (Array.isArray(spec.volumeClaimTemplates) ? spec.volumeClaimTemplates : []).map((t: { metadata?: { name?: string } }) => t?.metadata?.name).filter((n: string | undefined): n is string => !!n);
-  const declared = new Set((template.spec?.volumes ?? []).map((v: { name?: string }) => v?.name));
-  const withClaims = claimNames.length
-    ? { ...template, spec: { ...(template.spec ?? {}), volumes: [...(template.spec?.volumes ?? []), ...claimNames.filter((n) => !declared.has(n)).map((name) => ({ name, persistentVolumeClaim: { claimName: name } }))] } }
-    : template;
-  errs.push(...validatePodTemplateSpec(withClaims, 'spec.template'));
+  errs.push(...validatePodTemplateSpec(template, 'spec.template'));
   errs.push(...templateRestartAlways(template, 'spec.template', 'ReplicationController'));
   return errs;
 }
