@@ -197,10 +197,13 @@ export const controlPlaneBenchmarks: Benchmark[] = [
       try {
         let delivered = 0;
         const requests: ReturnType<typeof https.get>[] = [];
+        // Watch from the list's resourceVersion: every later write must reach every watcher.
+        const listed = await request(server, 'GET', '/api/v1/namespaces/default/configmaps');
+        const fromRv = JSON.parse(listed.body).metadata.resourceVersion;
         await Promise.all(
           Array.from({ length: watchers }, () =>
             new Promise<void>((ready, fail) => {
-              const req = https.get({ host: '127.0.0.1', port: server.port, path: '/api/v1/namespaces/default/configmaps?watch=true&resourceVersion=1', agent: server.agent }, (res) => {
+              const req = https.get({ host: '127.0.0.1', port: server.port, path: `/api/v1/namespaces/default/configmaps?watch=true&resourceVersion=${fromRv}`, agent: server.agent }, (res) => {
                 ready();
                 let buffered = '';
                 res.on('data', (c: Buffer) => {
