@@ -38,7 +38,7 @@ test('splits iptables-save words, keeping quoted comments whole', () => {
 test('plans jumps and the egress rule first, then our chains, routes and devices — nothing of others', () => {
   const plan = planNetworkCleanup('navarch', {
     iptables: { nat, filter },
-    routes: '10.42.1.0/24 via 192.168.1.12 dev eth0 proto 176 \n',
+    routes: '10.42.1.0/24 via 192.168.1.12 dev eth0 proto 176 \nunreachable 10.42.0.0/16 proto 176\nunreachable 10.244.0.0/16 proto 176\n10.245.0.0/16 dev nvtest-svc proto 176 scope link\n10.43.0.0/16 dev navarch-svc proto 176 scope link\n',
     links: ['lo', 'eth0', 'navarch0', 'navarch-svc', 'docker0'],
   });
   assert.deepEqual(plan.map((c) => c.argv.join(' ')), [
@@ -52,7 +52,8 @@ test('plans jumps and the egress rule first, then our chains, routes and devices
     'iptables -w -t nat -X NAVARCH-SERVICES',
     'iptables -w -t nat -X NAVARCH-SVC-ABC',
     'iptables -w -t filter -X NAVARCH-FORWARD',
-    'ip route del 10.42.1.0/24 proto 176',
+    'ip route del unreachable 10.42.0.0/16 proto 176',
+    'ip route del 10.43.0.0/16 proto 176',
     'ip link del navarch0',
     'ip link del navarch-svc',
   ]);

@@ -32,7 +32,7 @@ export interface HostNetworkState {
  * into our chains from the built-in ones (and the egress masquerade rule), then our chains'
  * rules, then the chains, then routes and links. Pure: works on captured command output.
  */
-export function planNetworkCleanup(networkName: string, state: HostNetworkState): HostCommand[] {
+export function planNetworkCleanup(networkName: string, state: HostNetworkState, ranges: string[] = ['10.42.0.0/16', '10.43.0.0/16']): HostCommand[] {
   const names = hostNetworkNames(networkName);
   const prefix = names.chainPrefix;
   const ours = (chain: string) => chain === prefix || chain.startsWith(`${prefix}-`);
@@ -62,14 +62,35 @@ export function planNetworkCleanup(networkName: string, state: HostNetworkState)
     }
   }
   plan.push(...flushes, ...deletes);
+  // Other navarch networks (clusters, tests) use proto 176 too: only routes through our devices
+  // or into our cluster/service ranges are ours.
   for (const line of state.routes.split('\n').map((l) => l.trim()).filter(Boolean)) {
-    const destination = line.split(/\s+/)[0];
-    plan.push({ describe: `route ${line}`, argv: ['ip', 'route', 'del', destination, 'proto', routeProtocol] });
+    const words = line.split(/\s+/);
+    const type = ['unreachable', 'blackhole', 'prohibit', 'throw'].includes(words[0]) ? words.shift()! : undefined;
+    const destination = words[0];
+    const dev = words.includes('dev') ? words[words.indexOf('dev') + 1] : undefined;
+    const mine = (dev !== undefined && [names.bridge, names.serviceInterface].includes(dev)) || (!dev && ranges.some((r) => cidrContains(r, destination)));
+    if (!mine) continue;
+    plan.push({ describe: `route ${line}`, argv: ['ip', 'route', 'del', ...(type ? [type] : []), destination, 'proto', routeProtocol] });
   }
   for (const link of [names.bridge, names.serviceInterface]) {
     if (state.links.includes(link)) plan.push({ describe: `network device ${link}`, argv: ['ip', 'link', 'del', link] });
   }
   return plan;
+}
+
+function ipv4ToInt(ip: string): number {
+  return ip.split('.').reduce((n, o) => n * 256 + Number(o), 0);
+}
+
+/** Whether IPv4 `inner` (address or CIDR) lies inside CIDR `outer`. */
+export function cidrContains(outer: string, inner: string): boolean {
+  const [base, bitsText] = outer.split('/');
+  const [address, innerBitsText] = inner.split('/');
+  const bits = Number(bitsText);
+  if (!/^\d+\.\d+\.\d+\.\d+$/.test(address) || Number(innerBitsText ?? 32) < bits) return false;
+  const mask = bits === 0 ? 0 : 2 ** 32 - 2 ** (32 - bits);
+  return Math.floor(ipv4ToInt(address) / 2 ** (32 - bits)) * 2 ** (32 - bits) === (ipv4ToInt(base) & mask) >>> 0;
 }
 
 function output(argv: string[]): string {
