@@ -7,6 +7,7 @@ import { defaultDataDir, runServerCommand } from './server.js';
 import { runAgentCommand } from './agent.js';
 import { runClusterCommand } from './cluster.js';
 import { runImageCommand } from './image.js';
+import { runCertificateCommand, runResetCommand, runSnapshotCommand, runStatusCommand } from './ops/commands.js';
 import { navarchVersion, kubernetesVersion } from '../util/version.js';
 
 const usage = `navarch — a Kubernetes-compatible container orchestrator
@@ -21,6 +22,13 @@ Usage:
                                                a local multi-node cluster (agents in network namespaces)
   navarch image import FILE|ls|rm REF [--data-dir DIR]
                                                the node's image store (docker-archive / OCI-archive tarballs)
+  navarch status [--data-dir DIR]              server, readiness, datastore size, certificate expiry, nodes and pods
+  navarch snapshot save|restore FILE [--data-dir DIR]
+                                               copy the sqlite datastore out/in (database only, not tls/ or token;
+                                               the server must be stopped)
+  navarch certificate rotate [--data-dir DIR]  re-issue the serving and admin certificates (the CA is kept)
+  navarch reset [--data-dir DIR] [--yes]       stop the server, remove its pods, host network state and data dir
+                                               (without --yes: only list what would be removed)
   navarch kubectl ARGS...                      run kubectl against the local cluster
   navarch dashboard [--data-dir DIR]           print the dashboard URL and a sign-in token
   navarch version                              print versions
@@ -56,6 +64,10 @@ async function main(argv: string[]): Promise<void> {
     case 'cluster':
       return runClusterCommand(rest);
     case 'image': { process.exitCode = await runImageCommand(rest); return; }
+    case 'status': { process.exitCode = await runStatusCommand(rest); return; }
+    case 'snapshot': { process.exitCode = await runSnapshotCommand(rest); return; }
+    case 'certificate': { process.exitCode = await runCertificateCommand(rest); return; }
+    case 'reset': { process.exitCode = await runResetCommand(rest); return; }
     case 'up':
       return up(rest);
     case 'down':

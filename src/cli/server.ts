@@ -47,6 +47,8 @@ import { hostNetworkNames, primaryNodeIP, startNode, type RunningNode, type Runt
 import { ingressBootstrapObjects, startIngressController } from '../network/ingress/controller.js';
 import { createServiceLoadBalancer } from '../network/servicelb/service-lb.js';
 import { NAVARCH_INGRESS_USER, NAVARCH_SERVICE_LB_USER } from '../apiserver/authz/bootstrap-policy.js';
+import { registerCertificateExpiryGauge, rotateCertificates, startCertificateRotation, type RotationDeps } from './ops/cert-rotation.js';
+import type { RenewalResult } from '../apiserver/auth/cluster-pki.js';
 
 export interface ServerConfig {
   dataDir: string;
@@ -197,6 +199,8 @@ export interface RunningServer {
   store: Store;
   url: string;
   kubeconfigPath: string;
+  /** One certificate rotation pass now (the 12-hourly timer runs the same). */
+  rotateCertificates(): Promise<RenewalResult>;
   stop(): Promise<void>;
 }
 
@@ -284,6 +288,17 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     clientCertPem: pki.admin.certPem,
     clientKeyPem: pki.admin.keyPem,
   });
+  registerCertificateExpiryGauge(api.metrics.registry, () => pki);
+  // Leaf certificates are renewed in place (and re-read after `navarch certificate rotate`),
+  // so a long-running server never serves an expired certificate and needs no restart.
+  const rotationDeps: RotationDeps = {
+    pki,
+    https: api.https,
+    onAdminRenewed: (renewed) =>
+      writeKubeconfig(kubeconfigPath, { server: `https://127.0.0.1:${new URL(url).port}`, caPem: renewed.ca.certPem, clientCertPem: renewed.admin.certPem, clientKeyPem: renewed.admin.keyPem }),
+    log: (msg, fields) => log.info('certificates', msg, fields),
+  };
+  const rotation = startCertificateRotation({ ...rotationDeps, onError: (e) => log.warn('certificates', 'rotation failed', { error: e.message }) });
   const components = new AbortController();
   crds = startCustomResourceDefinitions(api, components.signal, { schemas });
   startControlPlane(
@@ -395,8 +410,10 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     store,
     url,
     kubeconfigPath,
+    rotateCertificates: () => rotateCertificates(rotationDeps),
     async stop() {
       components.abort();
+      rotation.stop();
       await crds?.stopped;
       await node?.stop().catch(() => undefined);
       if (maintenanceTimer) clearInterval(maintenanceTimer);
