@@ -103,6 +103,41 @@ describe('3-node runc cluster', { skip: process.getuid?.() !== 0 ? 'needs root' 
     assert.equal(json(['get', 'pods', '-l', 'job-name=pet-race']).items.length, 4);
   });
 
+  test('pods move off a node whose agent was killed', async () => {
+    const victim = state.nodes[2]!;
+    apply({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'mover' },
+      spec: {
+        replicas: 2,
+        selector: { matchLabels: { app: 'mover' } },
+        template: {
+          metadata: { labels: { app: 'mover' } },
+          spec: {
+            nodeSelector: {},
+            affinity: { nodeAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 100, preference: { matchFields: [{ key: 'metadata.name', operator: 'In', values: [victim.name] }] } }] } },
+            // Evicted 2 s after the node is found unreachable (Kubernetes' default is 300 s).
+            tolerations: [{ key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 2 }],
+            terminationGracePeriodSeconds: 1,
+            containers: [{ name: 'c', image: 'busybox', command: ['sleep', '3600'] }],
+          },
+        },
+      },
+    });
+    await eventually(() => json(['get', 'pods', '-l', 'app=mover']).items.filter((p: { spec: { nodeName?: string }; status: { phase: string } }) => p.spec.nodeName === victim.name && p.status.phase === 'Running').length === 2, 'mover pods on the victim');
+    process.kill(victim.pid!, 'SIGKILL');
+    // The node lifecycle controller notices the silent lease (40 s), taints the node, and evicts.
+    await eventually(() => json(['get', 'node', victim.name]).status.conditions.find((c: { type: string; status: string }) => c.type === 'Ready')?.status === 'Unknown', 'victim Ready=Unknown', 90_000);
+    const moved = await eventually(() => {
+      const items = json(['get', 'pods', '-l', 'app=mover']).items.filter((p: { spec: { nodeName?: string }; status: { phase: string }; metadata: { deletionTimestamp?: string } }) => p.spec.nodeName && p.spec.nodeName !== victim.name && p.status.phase === 'Running' && !p.metadata.deletionTimestamp);
+      return items.length === 2 ? items : undefined;
+    }, 'two mover pods running elsewhere', 90_000);
+    assert.equal(moved.length, 2);
+    const taints = json(['get', 'node', victim.name]).spec.taints ?? [];
+    assert.ok(taints.some((t: { key: string; effect: string }) => t.key === 'node.kubernetes.io/unreachable' && t.effect === 'NoExecute'), JSON.stringify(taints));
+  });
+
   test('delete removes every process, namespace and interface it made', async () => {
     await runClusterCommand(['delete', name], io);
     const links = spawnSync('ip', ['-o', 'link'], { encoding: 'utf8' }).stdout;
