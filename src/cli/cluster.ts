@@ -137,7 +137,7 @@ export async function createCluster(args: ParsedArgs, io: ClusterCommandIO): Pro
   if (isRunning(server.pid)) {
     io.out(`    server ${server.name} already running (pid ${server.pid})`);
   } else {
-    server.pid = startProcess(server, ['server', '--data-dir', server.dataDir, '--port', String(state.port), '--bind-address', '0.0.0.0', '--node-name', server.name, '--runtime', runtime, '--node-ip', server.ip, '--kubelet-port', '0', ...clusterNetworkArgs(state.subnetIndex)]);
+    server.pid = startProcess(server, ['server', '--data-dir', server.dataDir, '--port', String(state.port), '--bind-address', '0.0.0.0', '--node-name', server.name, '--runtime', runtime, '--node-ip', server.ip, '--kubelet-port', '0', '--ingress-bind-address', server.ip, ...clusterNetworkArgs(state.subnetIndex)]);
     saveState(io.root, state);
     io.out(`    server ${server.name} starting (pid ${server.pid}, ${server.ip}:${state.port}, log ${server.logFile})`);
   }

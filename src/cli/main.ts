@@ -56,6 +56,11 @@ Server flags:
 
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
+  // `navarch server --help` must print help, never start a server with default flags.
+  if (command && command !== 'kubectl' && (rest.includes('--help') || rest.includes('-h'))) {
+    console.log(usage);
+    return;
+  }
   switch (command) {
     case 'server':
       return runServerCommand(parseArgs(rest));

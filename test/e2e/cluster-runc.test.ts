@@ -38,7 +38,7 @@ describe('3-node runc cluster', { skip: process.getuid?.() !== 0 ? 'needs root' 
     await runClusterCommand(['create', '--name', name, '--nodes', '3', '--runtime', 'runc'], io);
     state = loadState(root, name)!;
     kubeconfig = join(state.nodes[0]!.dataDir, 'kubeconfig');
-    await eventually(() => (json(['get', 'nodes']).items as { status: { conditions: { type: string; status: string }[] } }[]).filter((n) => n.status.conditions.some((c) => c.type === 'Ready' && c.status === 'True')).length === 3, '3 Ready nodes');
+    await eventually(() => (json(['get', 'nodes']).items as { status: { conditions: { type: string; status: string }[] } }[]).filter((n) => (n.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True')).length === 3, '3 Ready nodes');
   });
   after(async () => {
     if (loadState(root, name)) await runClusterCommand(['delete', name], io).catch(() => undefined);
@@ -101,6 +101,34 @@ describe('3-node runc cluster', { skip: process.getuid?.() !== 0 ? 'needs root' 
     const job = json(['get', 'job', 'pet-race']);
     assert.ok(job.status.conditions.some((c: { type: string; status: string }) => c.type === 'Complete' && c.status === 'True'));
     assert.equal(json(['get', 'pods', '-l', 'job-name=pet-race']).items.length, 4);
+  });
+
+  test("the seeds' autoscaling walkthrough: php-apache behind a Service, an HPA, a load generator by name, an Ingress host, a NodePort from the host", async () => {
+    kubectl(['create', 'deployment', 'php-apache', '--image=busybox', '--', 'sh', '-c', 'echo OK! > /tmp/index.html; httpd -f -p 80 -h /tmp']);
+    kubectl(['set', 'resources', 'deployment', 'php-apache', '--requests=cpu=200m', '--limits=cpu=500m']);
+    kubectl(['expose', 'deployment', 'php-apache', '--port=80', '--type=NodePort']);
+    kubectl(['autoscale', 'deployment', 'php-apache', '--cpu-percent=50', '--min=1', '--max=3']);
+    kubectl(['create', 'ingress', 'php', '--rule=php.example/*=php-apache:80']);
+    await eventually(() => json(['get', 'deploy', 'php-apache']).status?.availableReplicas >= 1, 'php-apache available');
+    kubectl(['run', 'load-generator', '--image=busybox', '--restart=Never', '--', 'sh', '-c', 'while true; do wget -q -O- http://php-apache; sleep 0.2; done']);
+    await eventually(() => (kubectl(['logs', 'load-generator'], true).stdout.match(/OK!/g) ?? []).length >= 3, 'the load generator reaches php-apache by name');
+    const get = (host: string, port: number, hostHeader?: string) => {
+      // node:http, not fetch: fetch drops a Host header.
+      const script = `require('http').get({ host: '${host}', port: ${port}, path: '/', headers: ${JSON.stringify(hostHeader ? { host: hostHeader } : {})}, timeout: 3000 }, (r) => { let b = ''; r.on('data', (d) => b += d); r.on('end', () => console.log(r.statusCode, b.trim())); }).on('error', (e) => console.log('ERR', e.message)).on('timeout', function () { this.destroy(new Error('timeout')); })`;
+      const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
+      return r.stdout.trim();
+    };
+    const server = state.nodes[0]!;
+    await eventually(() => get(server.ip, 80, 'php.example') === '200 OK!', 'the Ingress routes php.example to php-apache');
+    const nodePort = json(['get', 'svc', 'php-apache']).spec.ports[0].nodePort as number;
+    await eventually(() => get(state.nodes[1]!.ip, nodePort) === '200 OK!', `NodePort ${nodePort} on an agent node from the host`);
+    // The HPA reads CPU through metrics.k8s.io from every node's stats: a percentage, not <unknown>.
+    const targets = await eventually(() => {
+      const line = kubectl(['get', 'hpa', 'php-apache']).stdout.split('\n')[1] ?? '';
+      return /cpu: \d+%\/50%/.test(line) ? line : undefined;
+    }, 'HPA reports CPU utilisation', 90_000);
+    assert.match(targets, /php-apache\s+Deployment\/php-apache\s+cpu: \d+%\/50%\s+1\s+3\s+\d/);
+    kubectl(['delete', 'pod', 'load-generator', '--grace-period=1']);
   });
 
   test('pods move off a node whose agent was killed', async () => {
