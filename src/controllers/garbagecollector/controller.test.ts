@@ -9,6 +9,7 @@ import { createReplicaSetController } from '../replicaset/controller.js';
 import { eventually, listPods, startHarness, type Harness } from '../testing.js';
 import { createGarbageCollector } from './controller.js';
 import type { Transport } from '../../client/transport.js';
+import { cronTabDefinition } from '../../apiserver/crd/testdata.js';
 
 const cm = (h: Harness) => h.client.resource(configMapsResource);
 
@@ -150,4 +151,82 @@ describe('garbage collector', () => {
       assert.equal((await h.client.resource(replicaSetsResource).list('default')).items.length, 0);
       assert.equal((await listPods(h.client, 'default', 'app=web')).length, 0);
     }));
+});
+
+describe('garbage collector rediscovery', () => {
+  const crdsResource = { group: 'apiextensions.k8s.io', version: 'v1', resource: 'customresourcedefinitions', namespaced: false };
+  const cronTabs = { group: 'stable.example.com', version: 'v1', resource: 'crontabs', namespaced: true };
+
+  /** A CRD created after the collector started; resolves once its custom resources are served. */
+  async function createCronTabType(h: Harness): Promise<void> {
+    await h.client.resource(crdsResource).create(undefined, cronTabDefinition());
+    await eventually(h.clock, async () => (await h.client.resource(cronTabs).list('default')) && true, 'crontabs served');
+  }
+
+  async function ownedCronTab(h: Harness, owner: KubeObject, name: string): Promise<void> {
+    await h.client.resource(cronTabs).create('default', {
+      apiVersion: 'stable.example.com/v1', kind: 'CronTab',
+      metadata: { name, ownerReferences: [{ apiVersion: 'v1', kind: 'ConfigMap', name: owner.metadata.name!, uid: owner.metadata.uid! }] },
+      spec: { cronSpec: '* * * * */5' },
+    });
+  }
+
+  const cronTabGone = (h: Harness, name: string) => async () => {
+    try {
+      await h.client.resource(cronTabs).get('default', name);
+      return false;
+    } catch (err) {
+      return isNotFound(err);
+    }
+  };
+
+  test('a CRD created after start is monitored at once: a custom resource whose owner is deleted goes', async () => {
+    const h = await startHarness();
+    try {
+      const gc = createGarbageCollector({ client: h.client, informerFactory: h.factory, clock: h.clock });
+      await h.start(gc);
+      await eventually(h.clock, () => gc.hasSynced(), 'gc synced');
+      await createCronTabType(h);
+      const owner = await cm(h).create('default', configMap('ct-owner'));
+      await ownedCronTab(h, owner, 'ct-child');
+      await cm(h).delete('default', 'ct-owner');
+      await eventually(h.clock, cronTabGone(h, 'ct-child'), 'custom resource dependent collected');
+    } finally {
+      await h.close();
+    }
+  });
+
+  test('without CRD events, the periodic rediscovery (30 s) finds new resources and drops removed ones', async () => {
+    const h = await startHarness();
+    const logs: string[] = [];
+    try {
+      const gc = createGarbageCollector({ client: h.client, informerFactory: h.factory, clock: h.clock, watchCustomResourceDefinitions: false, logger: (_level, message, fields) => logs.push(`${message} ${fields?.resource ?? ''}`) });
+      await h.start(gc);
+      await eventually(h.clock, () => gc.hasSynced(), 'gc synced');
+      await createCronTabType(h);
+      const owner = await cm(h).create('default', configMap('ct-owner2'));
+      await ownedCronTab(h, owner, 'ct-child2');
+      await cm(h).delete('default', 'ct-owner2');
+      // Before the period ends the collector does not know the type, so the dependent stays.
+      await new Promise((r) => setTimeout(r, 50));
+      assert.equal(await cronTabGone(h, 'ct-child2')(), false);
+      await h.clock.advance(30_000);
+      await eventually(h.clock, cronTabGone(h, 'ct-child2'), 'collected after rediscovery');
+      assert.ok(logs.includes('monitoring new resource stable.example.com/crontabs'), logs.join('\n'));
+
+      await h.client.resource(crdsResource).delete(undefined, 'crontabs.stable.example.com');
+      await eventually(h.clock, async () => {
+        try {
+          await h.client.resource(cronTabs).list('default');
+          return false;
+        } catch {
+          return true;
+        }
+      }, 'crontabs no longer served');
+      await h.clock.advance(30_000);
+      await eventually(h.clock, () => logs.includes('resource left discovery; monitor stopped stable.example.com/crontabs'), 'monitor stopped');
+    } finally {
+      await h.close();
+    }
+  });
 });

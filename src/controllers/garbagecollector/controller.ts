@@ -13,8 +13,8 @@ import type { Client } from '../../client/client.js';
 import { objectKey, splitObjectKey } from '../../client/client.js';
 import type { Clock } from '../../client/clock.js';
 import { isNotFound } from '../../client/errors.js';
-import type { Logger, SharedIndexInformer, SharedInformerFactory } from '../../client/informer.js';
-import { objectFromDeleted } from '../../client/informer.js';
+import type { HandlerRegistration, Logger, SharedInformerFactory } from '../../client/informer.js';
+import { dropManagedFields, objectFromDeleted, SharedIndexInformer } from '../../client/informer.js';
 import { RateLimitingQueue } from '../../client/workqueue.js';
 import { runController, type Controller } from '../framework/controller.js';
 import { canListWatchDelete, discoverResources, type DiscoveredResource } from '../framework/discovery.js';
@@ -37,14 +37,24 @@ export interface GarbageCollectorOptions {
   clock: Clock;
   workers?: number;
   logger?: Logger;
-  /** Resources to watch; discovered from the API server when omitted. */
+  /** Resources to watch, fixed; discovered from the API server (and rediscovered) when omitted. */
   resources?: DiscoveredResource[];
+  /** How often discovery is read again so custom resources added later are collected (Kubernetes: 30 s). */
+  rediscoveryPeriodMs?: number;
+  /** Also rediscover as soon as a CustomResourceDefinition changes (default true). */
+  watchCustomResourceDefinitions?: boolean;
+  discover?: (client: Client) => Promise<DiscoveredResource[]>;
 }
 
 interface Watched {
   resource: DiscoveredResource;
   informer: SharedIndexInformer;
+  registration: HandlerRegistration;
+  /** Set for monitors started after the first discovery: they are ours alone to stop. */
+  stop?: AbortController;
 }
+
+const crdResource = { group: 'apiextensions.k8s.io', version: 'v1', resource: 'customresourcedefinitions', namespaced: false };
 
 export function createGarbageCollector(options: GarbageCollectorOptions): Controller {
   const { client, clock } = options;
@@ -81,12 +91,25 @@ export function createGarbageCollector(options: GarbageCollectorOptions): Contro
     return (obj.metadata.ownerReferences?.length ?? 0) > 0 || (!!obj.metadata.deletionTimestamp && (finalizers.includes(orphanFinalizer) || finalizers.includes(foregroundDeletionFinalizer)));
   }
 
-  function watch(resource: DiscoveredResource): void {
+  /**
+   * Starts a monitor. The first discovery's resources share the factory's caches with the other
+   * controllers; later ones (custom resources) get a private informer, so the monitor can be
+   * stopped when its resource leaves discovery without stopping anyone else's cache.
+   */
+  function watch(resource: DiscoveredResource, runningSignal?: AbortSignal): void {
     const id = idOf(resource);
     if (watched.has(id)) return;
-    const informer = options.informerFactory.forResource(resource, { indexers: { [ownerUidIndex]: ownerUidIndexFunc } });
-    watched.set(id, { resource, informer });
-    informer.addEventHandler({
+    let informer: SharedIndexInformer;
+    let stop: AbortController | undefined;
+    if (runningSignal) {
+      informer = new SharedIndexInformer(client.resource(resource), { clock, logger: log, indexers: { [ownerUidIndex]: ownerUidIndexFunc }, transform: dropManagedFields });
+      stop = new AbortController();
+      runningSignal.addEventListener('abort', () => stop!.abort(), { once: true });
+      informer.run(stop.signal).catch((err) => log('error', 'monitor stopped', { controller: 'garbage-collector', resource: resource.resource, error: String(err) }));
+    } else {
+      informer = options.informerFactory.forResource(resource, { indexers: { [ownerUidIndex]: ownerUidIndexFunc } });
+    }
+    const registration = informer.addEventHandler({
       onAdd(obj) {
         byUid.set(obj.metadata.uid!, { id, key: objectKey(obj) });
         if (needsAttention(obj)) queue.add(itemKey(id, obj));
@@ -111,6 +134,72 @@ export function createGarbageCollector(options: GarbageCollectorOptions): Contro
         for (const ref of obj.metadata.ownerReferences ?? []) enqueueByUid(ref.uid);
       },
     });
+    watched.set(id, { resource, informer, registration, stop });
+  }
+
+  function unwatch(id: string): void {
+    const w = watched.get(id);
+    if (!w) return;
+    w.registration.remove();
+    w.stop?.abort();
+    watched.delete(id);
+    for (const [uid, where] of byUid) if (where.id === id) byUid.delete(uid);
+  }
+
+  const wanted = (r: DiscoveredResource) => canListWatchDelete(r) && !ignoredResources.has(`${r.group}/${r.resource}`);
+  const discover = () => (options.discover ?? discoverResources)(client);
+
+  /** Resync with discovery: monitors for new resources, none for removed ones. */
+  async function rediscover(signal: AbortSignal): Promise<void> {
+    const resources = (await discover()).filter(wanted);
+    if (signal.aborted) return;
+    const ids = new Set(resources.map(idOf));
+    for (const r of resources) {
+      if (watched.has(idOf(r))) continue;
+      log('info', 'monitoring new resource', { controller: 'garbage-collector', resource: idOf(r) });
+      watch(r, signal);
+    }
+    for (const id of [...watched.keys()]) {
+      if (ids.has(id)) continue;
+      log('info', 'resource left discovery; monitor stopped', { controller: 'garbage-collector', resource: id });
+      unwatch(id);
+    }
+  }
+
+  /** Runs rediscovery one at a time; a request while one runs schedules exactly one more. */
+  function rediscoveryLoop(signal: AbortSignal): () => void {
+    let running = false;
+    let again = false;
+    const run = async () => {
+      if (running) {
+        again = true;
+        return;
+      }
+      running = true;
+      try {
+        do {
+          again = false;
+          try {
+            await rediscover(signal);
+          } catch (err) {
+            log('warn', 'rediscovery failed', { controller: 'garbage-collector', error: String(err) });
+          }
+        } while (again && !signal.aborted);
+      } finally {
+        running = false;
+      }
+    };
+    const period = options.rediscoveryPeriodMs ?? 30_000;
+    let timer: ReturnType<Clock['setTimeout']> | undefined;
+    const tick = () => {
+      timer = clock.setTimeout(() => {
+        if (signal.aborted) return;
+        void run().finally(() => !signal.aborted && tick());
+      }, period);
+    };
+    tick();
+    signal.addEventListener('abort', () => timer && clock.clearTimeout(timer), { once: true });
+    return () => void run();
   }
 
   type OwnerState = 'solid' | 'dangling' | 'waitingForDependentsDeletion' | 'unknown';
@@ -242,8 +331,15 @@ export function createGarbageCollector(options: GarbageCollectorOptions): Contro
     hasSynced: () => ready && [...watched.values()].every((w) => w.informer.hasSynced()),
     async start(signal) {
       try {
-        const resources = options.resources ?? (await discoverResources(client));
-        for (const r of resources) if (canListWatchDelete(r) && !ignoredResources.has(`${r.group}/${r.resource}`)) watch(r);
+        const resources = options.resources ?? (await discover());
+        for (const r of resources) if (wanted(r)) watch(r);
+        if (!options.resources) {
+          const trigger = rediscoveryLoop(signal);
+          if (options.watchCustomResourceDefinitions ?? true) {
+            // A new CRD is served once Established: its update events tell us when to look again.
+            options.informerFactory.forResource(crdResource).addEventHandler({ onAdd: trigger, onUpdate: trigger, onDelete: trigger });
+          }
+        }
         ready = true;
         await runController({ name: 'garbage-collector', queue, informers: [...watched.values()].map((w) => w.informer), reconcile, workers: options.workers ?? 5, signal, logger: log });
       } catch (err) {
