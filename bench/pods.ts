@@ -28,7 +28,7 @@ function busyboxArchive(): string {
   return cache;
 }
 
-interface Pod { metadata: { name: string; resourceVersion?: string }; status?: { phase?: string; containerStatuses?: { state?: { running?: unknown } }[] } }
+interface Pod { metadata: { name: string; resourceVersion?: string }; spec?: { nodeName?: string }; status?: { phase?: string; containerStatuses?: { state?: { running?: unknown } }[] } }
 
 /** A pod counts as started once it is Running with every container in state running. */
 const started = (p: Pod) => p.status?.phase === 'Running' && (p.status.containerStatuses ?? []).length > 0 && p.status.containerStatuses!.every((c) => c.state?.running);
@@ -40,6 +40,8 @@ interface BenchServer {
   /** Resolves when the named pod is started / gone (from one shared watch). */
   whenStarted(name: string): Promise<number>;
   whenDeleted(name: string): Promise<number>;
+  /** When the watch first showed the pod bound to the node, and how many MODIFIED events preceded Running. */
+  trace(name: string): { boundAt?: number; updates: number };
   stop(): Promise<void>;
 }
 
@@ -78,6 +80,9 @@ async function startAgentServer(image: string): Promise<BenchServer> {
   // One watch for the whole run: waiters are resolved from events, never by polling.
   const startedAt = new Map<string, number>();
   const deletedAt = new Map<string, number>();
+  const boundAt = new Map<string, number>();
+  /** Events seen per pod before it started: how many status writes the start took. */
+  const updatesBeforeStart = new Map<string, number>();
   const waiters: { kind: 'started' | 'deleted'; name: string; resolve: (t: number) => void }[] = [];
   const settle = () => {
     for (let i = waiters.length - 1; i >= 0; i--) {
@@ -99,8 +104,10 @@ async function startAgentServer(image: string): Promise<BenchServer> {
         if (!line.trim()) continue;
         const ev = JSON.parse(line) as { type: string; object: Pod };
         const name = ev.object.metadata.name;
-        if (ev.type === 'DELETED') { deletedAt.set(name, now); startedAt.delete(name); }
+        if (ev.type === 'DELETED') { deletedAt.set(name, now); startedAt.delete(name); boundAt.delete(name); updatesBeforeStart.delete(name); }
         else if (ev.type === 'ADDED') deletedAt.delete(name);
+        if (ev.type !== 'DELETED' && ev.object.spec?.nodeName && !boundAt.has(name)) boundAt.set(name, now);
+        if (ev.type === 'MODIFIED' && !startedAt.has(name)) updatesBeforeStart.set(name, (updatesBeforeStart.get(name) ?? 0) + 1);
         if (ev.type !== 'DELETED' && started(ev.object) && !startedAt.has(name)) startedAt.set(name, now);
       }
       settle();
@@ -126,6 +133,7 @@ async function startAgentServer(image: string): Promise<BenchServer> {
     request,
     whenStarted: (name) => waitFor('started', name),
     whenDeleted: (name) => waitFor('deleted', name),
+    trace: (name) => ({ boundAt: boundAt.get(name), updates: updatesBeforeStart.get(name) ?? 0 }),
     async stop() {
       watch.destroy();
       agent.destroy();
@@ -172,19 +180,33 @@ function rssKb(pid: number): number {
   try { return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]); } catch { return 0; }
 }
 
+/** Proportional set size: shared pages (the node binary, libc) split among their users — the fair per-process figure. */
+function pssKb(pid: number): number {
+  try { return Number(/^Pss:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))![1]); } catch { return 0; }
+}
+
+interface HostProcess { pid: number; ppid: number; exe: string; rssKb: number; pssKb: number }
+
 /** Processes whose command line names the server's data dir, other than the server itself: shims (node) and their `runc run`. */
-function podProcesses(dataDir: string, serverPid: number): { pid: number; exe: string; standby: boolean; rssKb: number }[] {
-  const found = [];
+function podProcesses(dataDir: string, serverPid: number): { shims: HostProcess[]; runcs: HostProcess[]; idleShims: HostProcess[] } {
+  const found: HostProcess[] = [];
   for (const entry of readdirSync('/proc')) {
     const pid = Number(entry);
     if (!pid || pid === serverPid) continue;
     try {
       const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
       if (!cmdline.some((a) => a.startsWith(dataDir))) continue;
-      found.push({ pid, exe: readlinkSync(`/proc/${pid}/exe`).split('/').pop()!, standby: cmdline.includes('--standby'), rssKb: rssKb(pid) });
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      found.push({ pid, ppid, exe: readlinkSync(`/proc/${pid}/exe`).split('/').pop()!, rssKb: rssKb(pid), pssKb: pssKb(pid) });
     } catch { /* exited meanwhile */ }
   }
-  return found;
+  const runcs = found.filter((p) => p.exe === 'runc');
+  const parents = new Set(runcs.map((p) => p.ppid));
+  // A shim that supervises a container is the parent of its foreground `runc run`; the others are
+  // pre-warmed standbys waiting for the next container.
+  const nodes = found.filter((p) => p.exe.startsWith('node'));
+  return { shims: nodes.filter((p) => parents.has(p.pid)), runcs, idleShims: nodes.filter((p) => !parents.has(p.pid)) };
 }
 
 async function withBench<T>(fn: (server: BenchServer, startRaw: () => Promise<RawPod>) => Promise<T>): Promise<T> {
@@ -211,12 +233,17 @@ async function podStartLatency(iterations: number): Promise<BenchResult> {
     await deletePods(server, ['warmup']);
     await (await startRaw()).remove();
     const podMs: number[] = [];
+    const boundMs: number[] = [];
+    const updates: number[] = [];
     const rawMs: number[] = [];
     for (let i = 0; i < iterations; i++) {
       // Alternate the two so they share the machine's noise.
       const name = `latency-${i}`;
       const t0 = await createPod(server, name);
       podMs.push((await server.whenStarted(name)) - t0);
+      const trace = server.trace(name);
+      boundMs.push((trace.boundAt ?? NaN) - t0);
+      updates.push(trace.updates);
       await deletePods(server, [name]);
       const r = await startRaw();
       rawMs.push(r.startMs);
@@ -226,7 +253,7 @@ async function podStartLatency(iterations: number): Promise<BenchResult> {
     const b = median(rawMs);
     return {
       name: `pod create → Running (runc, image present) through the API vs raw netns + CNI ADD + runc run -d, median of ${iterations}`,
-      figures: { 'API pod create → Running median ms': p, 'raw netns+CNI+runc median ms': b, ratio: p / b, 'API samples ms': podMs.map((x) => x.toFixed(0)).join(' '), 'raw samples ms': rawMs.map((x) => x.toFixed(0)).join(' ') },
+      figures: { 'API pod create → Running median ms': p, 'of which create → bound (scheduler) median ms': median(boundMs), 'MODIFIED events before Running (median)': median(updates), 'raw netns+CNI+runc median ms': b, ratio: p / b, 'API samples ms': podMs.map((x) => x.toFixed(0)).join(' '), 'raw samples ms': rawMs.map((x) => x.toFixed(0)).join(' ') },
       target: { description: '≤ 2 × the raw floor', met: p / b <= 2 },
     };
   });
@@ -270,34 +297,37 @@ async function agentMemory(pods: number): Promise<BenchResult> {
     await deletePods(server, ['warmup']);
     await sleep(5000);
     const idleKb = rssKb(pid);
-    const idleExtra = podProcesses(server.dataDir, pid);
+    const idlePssKb = pssKb(pid);
+    const idle = podProcesses(server.dataDir, pid);
     const names = Array.from({ length: pods }, (_, i) => `mem-${i}`);
     await Promise.all(names.map((name) => createPod(server, name)));
     await Promise.all(names.map((name) => server.whenStarted(name)));
     await sleep(5000);
     const busyKb = rssKb(pid);
-    const procs = podProcesses(server.dataDir, pid);
-    const shims = procs.filter((p) => p.exe.startsWith('node') && !p.standby);
-    const runcs = procs.filter((p) => p.exe === 'runc');
-    const standby = procs.filter((p) => p.standby);
+    const { shims, runcs, idleShims } = podProcesses(server.dataDir, pid);
     const mb = (kb: number) => kb / 1024;
-    const sum = (xs: { rssKb: number }[]) => xs.reduce((a, p) => a + p.rssKb, 0);
-    const perPodKb = (sum(shims) + sum(runcs)) / pods + (busyKb - idleKb) / pods;
+    const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+    const growthKb = (busyKb - idleKb) / pods;
+    const perPodPssKb = sum(shims.map((p) => p.pssKb)) / pods + sum(runcs.map((p) => p.pssKb)) / pods + growthKb;
+    const perPodRssKb = sum(shims.map((p) => p.rssKb)) / pods + sum(runcs.map((p) => p.rssKb)) / pods + growthKb;
     await deletePods(server, names);
     return {
-      name: `node agent memory: all-in-one server (agent on runc) idle with 0 pods and with ${pods} running pods, plus per-pod supervising processes`,
+      name: `node agent memory: all-in-one server (agent on runc) idle with 0 pods and with ${pods} running pods, plus the per-pod supervising processes`,
       figures: {
         'server RSS MB, 0 pods (after 5 s)': mb(idleKb),
+        'server PSS MB, 0 pods': mb(idlePssKb),
         [`server RSS MB, ${pods} pods (after 5 s)`]: mb(busyKb),
-        'server RSS growth per pod MB': mb((busyKb - idleKb) / pods),
-        'shim processes (node) with pods': shims.length,
+        'server RSS growth per pod MB': mb(growthKb),
+        'shim processes (node) supervising a container': shims.length,
         'shim RSS MB each (median)': mb(median(shims.map((p) => p.rssKb))),
+        'shim PSS MB each (median)': mb(median(shims.map((p) => p.pssKb))),
         '`runc run` foreground processes': runcs.length,
         '`runc run` RSS MB each (median)': mb(median(runcs.map((p) => p.rssKb))),
-        'standby (pre-warmed) shims': standby.length,
-        'standby shim RSS MB total': mb(sum(standby)),
-        'processes under data dir at 0 pods': idleExtra.length,
-        'per-pod memory cost MB (shim + runc run + server growth)': mb(perPodKb),
+        '`runc run` PSS MB each (median)': mb(median(runcs.map((p) => p.pssKb))),
+        'standby (pre-warmed) shims, 0 pods / with pods': `${idle.idleShims.length} / ${idleShims.length}`,
+        'standby shims PSS MB total (with pods)': mb(sum(idleShims.map((p) => p.pssKb))),
+        'per-pod memory MB, PSS (shim + runc run + server growth)': mb(perPodPssKb),
+        'per-pod memory MB, RSS (shim + runc run + server growth)': mb(perPodRssKb),
       },
     };
   });
