@@ -5,7 +5,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import https from 'node:https';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import YAML from 'yaml';
 import { freePort } from '../src/storage/etcd/testing.js';
@@ -189,10 +189,21 @@ function pssKb(pid: number): number {
   try { return Number(/^Pss:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))![1]); } catch { return 0; }
 }
 
-interface HostProcess { pid: number; ppid: number; exe: string; rssKb: number; pssKb: number }
+/** user+system CPU ms a process has used so far. */
+function cpuMs(pid: number, ticksPerSecond: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / ticksPerSecond;
+  } catch { return 0; }
+}
+
+const clockTicks = () => Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+
+interface HostProcess { pid: number; ppid: number; exe: string; rssKb: number; pssKb: number; cpuMs: number }
 
 /** Processes whose command line names the server's data dir, other than the server itself: shims (node) and their `runc run`. */
-function podProcesses(dataDir: string, serverPid: number): { shims: HostProcess[]; runcs: HostProcess[]; idleShims: HostProcess[] } {
+function podProcesses(dataDir: string, serverPid: number, ticks = clockTicks()): { shims: HostProcess[]; runcs: HostProcess[]; idleShims: HostProcess[] } {
   const found: HostProcess[] = [];
   for (const entry of readdirSync('/proc')) {
     const pid = Number(entry);
@@ -202,7 +213,7 @@ function podProcesses(dataDir: string, serverPid: number): { shims: HostProcess[
       if (!cmdline.some((a) => a.startsWith(dataDir))) continue;
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
       const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      found.push({ pid, ppid, exe: readlinkSync(`/proc/${pid}/exe`).split('/').pop()!, rssKb: rssKb(pid), pssKb: pssKb(pid) });
+      found.push({ pid, ppid, exe: readlinkSync(`/proc/${pid}/exe`).split('/').pop()!, rssKb: rssKb(pid), pssKb: pssKb(pid), cpuMs: cpuMs(pid, ticks) });
     } catch { /* exited meanwhile */ }
   }
   const runcs = found.filter((p) => p.exe === 'runc');
@@ -273,10 +284,16 @@ async function podStartThroughput(n: number): Promise<BenchResult> {
     await server.whenStarted('warmup');
     await deletePods(server, ['warmup']);
     const names = Array.from({ length: n }, (_, i) => `burst-${i}`);
+    const ticks = clockTicks();
+    const serverCpu0 = cpuMs(server.child.pid!, ticks);
     const t0 = performance.now();
     await Promise.all(names.map((name) => createPod(server, name)));
     const done = Math.max(...(await Promise.all(names.map((name) => server.whenStarted(name)))));
     const apiSeconds = (done - t0) / 1000;
+    const serverCpu = cpuMs(server.child.pid!, ticks) - serverCpu0;
+    // Shims barely run once their container is up: their CPU so far is their start-up.
+    const { shims, runcs } = podProcesses(server.dataDir, server.child.pid!, ticks);
+    const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
     await deletePods(server, names);
 
     const rawPods: RawPod[] = [];
@@ -292,7 +309,8 @@ async function podStartThroughput(n: number): Promise<BenchResult> {
     const rawRate = n / rawSeconds;
     return {
       name: `pods started per second on one node: ${n} runc pods created at once vs ${n} sequential raw netns + CNI ADD + runc run -d`,
-      figures: { 'API pods/s': apiRate, 'API all Running s': apiSeconds, 'raw sequential pods/s': rawRate, 'raw sequential s': rawSeconds, 'ratio API / raw': apiRate / rawRate },
+      figures: { 'API pods/s': apiRate, 'API all Running s': apiSeconds, 'raw sequential pods/s': rawRate, 'raw sequential s': rawSeconds, 'ratio API / raw': apiRate / rawRate,
+        'server CPU ms during the burst': serverCpu, 'shims CPU ms total (start-up)': sum(shims.map((p) => p.cpuMs)), '`runc run` CPU ms total': sum(runcs.map((p) => p.cpuMs)), 'CPU ms available (cores × wall)': availableParallelism() * apiSeconds * 1000 },
     };
   });
 }
