@@ -5,6 +5,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { controlPlaneBenchmarks } from './control-plane.js';
 import { componentBenchmarks } from './components.js';
+import { podBenchmarks } from './pods.js';
 
 export interface BenchResult {
   name: string;
@@ -16,7 +17,7 @@ export interface BenchResult {
 
 export type Benchmark = { name: string; run(): Promise<BenchResult> };
 
-const registry: Benchmark[] = [...controlPlaneBenchmarks, ...componentBenchmarks];
+const registry: Benchmark[] = [...controlPlaneBenchmarks, ...componentBenchmarks, ...podBenchmarks];
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);
