@@ -3,7 +3,7 @@
 // (ClusterIP from the service CIDR, NodePorts from 30000-32767).
 import type { KubeObject } from '../api/types.js';
 import type { AdmissionAttributes, AdmissionPlugin } from './admission.js';
-import { ApiError, invalid } from './errors.js';
+import { ApiError } from './errors.js';
 import type { ResourceRegistry } from './registry.js';
 import type { ResourceStore } from './resource-store.js';
 import { resourceQuotaAdmission } from '../controllers/resourcequota/admission.js';
