@@ -3,11 +3,12 @@
 // (ClusterIP from the service CIDR, NodePorts from 30000-32767).
 import type { KubeObject } from '../api/types.js';
 import type { AdmissionAttributes, AdmissionPlugin } from './admission.js';
-import { ApiError, invalid } from './errors.js';
+import { ApiError } from './errors.js';
 import type { ResourceRegistry } from './registry.js';
 import type { ResourceStore } from './resource-store.js';
 import { resourceQuotaAdmission } from '../controllers/resourcequota/admission.js';
 import { limitRangerAdmission } from './limit-ranger.js';
+import { serviceAddressAllocation } from './service-allocation.js';
 
 export interface AdmissionConfig {
   resources: () => ResourceStore;
@@ -134,100 +135,6 @@ export function priorityAdmission(config: AdmissionConfig): AdmissionPlugin {
       }
       spec.priority = priority;
       spec.preemptionPolicy ??= preemptionPolicy;
-    },
-  };
-}
-
-function ipToNumber(ip: string): number {
-  return ip.split('.').reduce((n, o) => n * 256 + Number(o), 0);
-}
-function numberToIp(n: number): string {
-  return [24, 16, 8, 0].map((s) => (n >>> s) & 255).join('.');
-}
-
-/**
- * Allocates spec.clusterIP(s) and node ports on Service create (and on type changes),
- * refusing addresses or ports another Service holds, with Kubernetes' messages.
- */
-export function serviceAddressAllocation(config: AdmissionConfig): AdmissionPlugin {
-  const [base, bits] = (config.serviceCidr ?? '10.43.0.0/16').split('/');
-  const first = ipToNumber(base);
-  const size = 2 ** (32 - Number(bits));
-  const [portMin, portMax] = config.nodePortRange ?? [30000, 32767];
-  const random = config.random ?? Math.random;
-  return {
-    name: 'ServiceAddressAllocation',
-    async admit(a) {
-      if (a.resource.groupKind !== 'Service' || a.subresource || !a.object || (a.operation !== 'CREATE' && a.operation !== 'UPDATE')) return;
-      const svc = a.object;
-      const spec = svc.spec ?? (svc.spec = {});
-      const type = spec.type ?? 'ClusterIP';
-      const { items } = await config.resources().list(a.resource, '', {});
-      const others = items.filter((s) => !(s.metadata.namespace === svc.metadata.namespace && s.metadata.name === svc.metadata.name));
-      const name = svc.metadata.name ?? '';
-      if (type === 'ExternalName') {
-        if (a.operation === 'CREATE') delete spec.clusterIP;
-      } else if (spec.clusterIP !== 'None') {
-        const usedIps = new Set(others.map((s) => s.spec?.clusterIP).filter(Boolean));
-        if (a.operation === 'UPDATE' && a.oldObject?.spec?.clusterIP && !spec.clusterIP) spec.clusterIP = a.oldObject.spec.clusterIP;
-        if (spec.clusterIP) {
-          const n = ipToNumber(spec.clusterIP);
-          if (a.operation === 'CREATE' || spec.clusterIP !== a.oldObject?.spec?.clusterIP) {
-            if (!/^\d+\.\d+\.\d+\.\d+$/.test(spec.clusterIP) || n <= first || n >= first + size - 1) {
-              throw invalid('Service', '', 'Service', name, [{ type: 'FieldValueInvalid', field: 'spec.clusterIPs', message: `Invalid value: []string{"${spec.clusterIP}"}: failed to allocate IP ${spec.clusterIP}: the provided IP (${spec.clusterIP}) is not in the valid range. The range of valid IPs is ${base}/${bits}` }]);
-            }
-            if (usedIps.has(spec.clusterIP)) {
-              throw invalid('Service', '', 'Service', name, [{ type: 'FieldValueInvalid', field: 'spec.clusterIPs', message: `Invalid value: []string{"${spec.clusterIP}"}: failed to allocate IP ${spec.clusterIP}: provided IP is already allocated` }]);
-            }
-          }
-        } else {
-          // .1 is the kubernetes Service's and .10 cluster DNS's: handed out only on request.
-          const reserved = new Set([numberToIp(first + 1), numberToIp(first + 10)]);
-          let chosen: string | undefined;
-          for (let i = 0; i < 64 && !chosen; i++) {
-            const candidate = numberToIp(first + 2 + Math.floor(random() * (size - 3)));
-            if (!usedIps.has(candidate) && !reserved.has(candidate)) chosen = candidate;
-          }
-          for (let n = first + 2; !chosen && n < first + size - 1; n++) {
-            const candidate = numberToIp(n);
-            if (!usedIps.has(candidate) && !reserved.has(candidate)) chosen = candidate;
-          }
-          if (!chosen) throw new ApiError(500, 'InternalError', `Internal error occurred: failed to allocate a serviceIP: range is full`);
-          spec.clusterIP = chosen;
-        }
-        spec.clusterIPs = [spec.clusterIP];
-      } else {
-        spec.clusterIPs = ['None'];
-      }
-      if (type === 'NodePort' || type === 'LoadBalancer') {
-        const usedPorts = new Set<number>();
-        for (const s of others) for (const p of s.spec?.ports ?? []) if (p.nodePort) usedPorts.add(p.nodePort);
-        const oldPorts = new Map<string, number>();
-        for (const p of a.oldObject?.spec?.ports ?? []) if (p.nodePort) oldPorts.set(`${p.port}/${p.protocol ?? 'TCP'}`, p.nodePort);
-        for (const [i, p] of (spec.ports ?? []).entries()) {
-          if (!p.nodePort) p.nodePort = oldPorts.get(`${p.port}/${p.protocol ?? 'TCP'}`);
-          if (p.nodePort) {
-            if (p.nodePort < portMin || p.nodePort > portMax) {
-              throw invalid('Service', '', 'Service', name, [{ type: 'FieldValueInvalid', field: `spec.ports[${i}].nodePort`, message: `Invalid value: ${p.nodePort}: provided port is not in the valid range. The range of valid ports is ${portMin}-${portMax}` }]);
-            }
-            if (usedPorts.has(p.nodePort) && oldPorts.get(`${p.port}/${p.protocol ?? 'TCP'}`) !== p.nodePort) {
-              throw invalid('Service', '', 'Service', name, [{ type: 'FieldValueInvalid', field: `spec.ports[${i}].nodePort`, message: `Invalid value: ${p.nodePort}: provided port is already allocated` }]);
-            }
-          } else {
-            let port = 0;
-            for (let t = 0; t < 64 && !port; t++) {
-              const c = portMin + Math.floor(random() * (portMax - portMin + 1));
-              if (!usedPorts.has(c)) port = c;
-            }
-            for (let c = portMin; !port && c <= portMax; c++) if (!usedPorts.has(c)) port = c;
-            if (!port) throw new ApiError(500, 'InternalError', 'Internal error occurred: failed to allocate a nodePort: range is full');
-            p.nodePort = port;
-          }
-          usedPorts.add(p.nodePort);
-        }
-      } else if (a.operation === 'UPDATE') {
-        for (const p of spec.ports ?? []) delete p.nodePort;
-      }
     },
   };
 }

@@ -14,6 +14,7 @@ import { ResourceStore, type PatchEngines, type SelectorParsers } from './resour
 import { WatchCache } from './watch-cache.js';
 import type { Clock } from '../util/clock.js';
 import { ApiError } from './errors.js';
+import { createServiceAllocationRepair, type ServiceAllocationRepair } from '../controllers/serviceallocation/repair.js';
 
 export interface ApiServerOptions {
   store: Store;
@@ -31,6 +32,11 @@ export interface ApiServerOptions {
   nonResource?: NonResourceHandler[];
   connect?: ConnectHandler;
   extraReadyChecks?: HealthCheck[];
+  /**
+   * The Service ClusterIP/NodePort reservation repair loop (src/controllers/serviceallocation/),
+   * run by every API server as Kubernetes' repair controllers are; false leaves it out.
+   */
+  serviceAllocationRepair?: { intervalMs?: number; gracePeriodMs?: number } | false;
 }
 
 export interface ApiServer {
@@ -40,6 +46,8 @@ export interface ApiServer {
   cache: WatchCache;
   metrics: ApiMetrics;
   admission: AdmissionChain;
+  /** Undefined when turned off in the options. */
+  serviceAllocationRepair?: ServiceAllocationRepair;
   https?: Server;
   /** Base URL once listening. */
   url: string;
@@ -128,6 +136,17 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
       })
     : undefined;
   await cache.start();
+  const services = registry.lookup('', 'v1', 'services');
+  const serviceAllocationRepair =
+    options.serviceAllocationRepair === false || !services
+      ? undefined
+      : createServiceAllocationRepair({
+          store: options.store,
+          listServices: async () => (await resourceStore.list(services, '', {})).items,
+          clock: options.clock,
+          ...options.serviceAllocationRepair,
+        });
+  serviceAllocationRepair?.start();
   return {
     registry,
     resources: resourceStore,
@@ -135,6 +154,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
     cache,
     metrics,
     admission,
+    serviceAllocationRepair,
     https,
     get url() {
       return url;
@@ -155,6 +175,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
     },
     async close() {
       listening = false;
+      serviceAllocationRepair?.stop();
       cache.stop();
       if (https?.listening) {
         await new Promise<void>((resolve) => {

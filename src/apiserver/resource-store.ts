@@ -5,7 +5,7 @@ import type { KubeObject, ManagedFieldsEntry, SchemaNode } from '../api/types.js
 import type { Store, KeyValue } from '../storage/types.js';
 import { CompactedError } from '../storage/types.js';
 import { deepClone, deepEqual } from '../util/json.js';
-import type { AdmissionChain, UserInfo } from './admission.js';
+import { AdmissionTransaction, type AdmissionChain, type UserInfo } from './admission.js';
 import {
   ApiError,
   alreadyExists,
@@ -122,6 +122,11 @@ export function storageKey(resource: ServedResource, namespace: string, name: st
 
 export class ResourceStore {
   constructor(private readonly deps: ResourceStoreDeps) {}
+
+  /** The raw store, for apiserver-internal state that is not an API object (Service IP/port reservations). */
+  get store(): Store {
+    return this.deps.store;
+  }
 
   decode(kv: KeyValue): KubeObject {
     const object = JSON.parse(kv.value) as KubeObject;
@@ -457,20 +462,27 @@ export class ResourceStore {
     if (strategy.statusSubresource && strategy.prepareForCreate === undefined && resource.groupKind !== 'Node') delete object.status;
     strategy.prepareForCreate?.(object);
     this.defaults(resource, object);
-    const admissionAttributes = { operation: 'CREATE' as const, resource, subresource: '', namespace, name: meta.name ?? '', object, user: context.user, dryRun: !!context.dryRun };
-    await this.deps.admission.admit(admissionAttributes);
-    this.validate(resource, object);
-    await this.deps.admission.validate(admissionAttributes);
-    if (!context.managedFieldsDone) {
-      const manager = context.fieldManager ?? managerFromUser(context.user);
-      const managed = this.deps.patch.trackUpdate(null, object, manager, { apiVersion: object.apiVersion!, schema: this.deps.registry.schema(resource), now: this.now() });
-      if (managed) meta.managedFields = managed;
+    const transaction = new AdmissionTransaction();
+    const admissionAttributes = { operation: 'CREATE' as const, resource, subresource: '', namespace, name: meta.name ?? '', object, user: context.user, dryRun: !!context.dryRun, transaction };
+    try {
+      await this.deps.admission.admit(admissionAttributes);
+      this.validate(resource, object);
+      await this.deps.admission.validate(admissionAttributes);
+      if (!context.managedFieldsDone) {
+        const manager = context.fieldManager ?? managerFromUser(context.user);
+        const managed = this.deps.patch.trackUpdate(null, object, manager, { apiVersion: object.apiVersion!, schema: this.deps.registry.schema(resource), now: this.now() });
+        if (managed) meta.managedFields = managed;
+      }
+      if (context.dryRun) return object;
+      const result = await this.deps.store.create(storageKey(resource, namespace, meta.name!), this.encode(object, resource));
+      if (!result.succeeded) throw alreadyExists(resource.group, resource.resource, meta.name!);
+      object.metadata.resourceVersion = String(result.revision);
+      await transaction.commit(object);
+      return this.toVersion(object, resource);
+    } finally {
+      // Anything admission reserved for a write that did not land is given back.
+      await transaction.revert();
     }
-    if (context.dryRun) return object;
-    const result = await this.deps.store.create(storageKey(resource, namespace, meta.name!), this.encode(object, resource));
-    if (!result.succeeded) throw alreadyExists(resource.group, resource.resource, meta.name!);
-    object.metadata.resourceVersion = String(result.revision);
-    return this.toVersion(object, resource);
   }
 
   /**
@@ -485,9 +497,31 @@ export class ResourceStore {
     subresource: string,
     mutate: (current: KubeObject | null) => Promise<{ object: KubeObject; pinnedResourceVersion?: string; operation?: 'Apply' }>,
   ): Promise<{ object: KubeObject; created: boolean }> {
+    for (let attempt = 0; ; attempt++) {
+      const transaction = new AdmissionTransaction();
+      try {
+        const done = await this.guaranteedUpdateAttempt(resource, namespace, name, context, subresource, mutate, attempt, transaction);
+        if (done) return done;
+      } finally {
+        await transaction.revert();
+      }
+    }
+  }
+
+  /** One read-modify-write; undefined when the compare-and-swap lost and the caller should retry. */
+  private async guaranteedUpdateAttempt(
+    resource: ServedResource,
+    namespace: string,
+    name: string,
+    context: RequestContext,
+    subresource: string,
+    mutate: (current: KubeObject | null) => Promise<{ object: KubeObject; pinnedResourceVersion?: string; operation?: 'Apply' }>,
+    attempt: number,
+    transaction: AdmissionTransaction,
+  ): Promise<{ object: KubeObject; created: boolean } | undefined> {
     const key = storageKey(resource, namespace, name);
     const strategy = strategyFor(resource);
-    for (let attempt = 0; ; attempt++) {
+    {
       const { kv } = await this.deps.store.get(key);
       const current = kv ? this.decode(kv) : null;
       const { object, pinnedResourceVersion, operation } = await mutate(current ? deepClone(current) : null);
@@ -502,7 +536,7 @@ export class ResourceStore {
         const created = await this.create(resource, namespace, object, writeContext);
         return { object: created, created: true };
       }
-      const updated = await this.prepareUpdate(resource, namespace, subresource, object, current, writeContext);
+      const updated = await this.prepareUpdate(resource, namespace, subresource, object, current, writeContext, transaction);
       if (deepEqual(stripVolatile(updated), stripVolatile(current))) {
         return { object: this.toVersion(current, resource), created: false }; // no-op: no new revision
       }
@@ -512,16 +546,19 @@ export class ResourceStore {
         const del = await this.deps.store.delete(key, kv!.modRevision);
         if (del.succeeded) {
           updated.metadata.resourceVersion = String(del.revision);
+          await transaction.commit(null);
           return { object: this.toVersion(updated, resource), created: false };
         }
       } else {
         const result = await this.deps.store.update(key, this.encode(updated, resource), kv!.modRevision);
         if (result.succeeded) {
           updated.metadata.resourceVersion = String(result.revision);
+          await transaction.commit(updated);
           return { object: this.toVersion(updated, resource), created: false };
         }
       }
       if (pinnedResourceVersion || attempt > 20) throw conflict(resource.group, resource.resource, name, objectModifiedMessage);
+      return undefined;
     }
   }
 
@@ -532,6 +569,7 @@ export class ResourceStore {
     object: KubeObject,
     current: KubeObject,
     context: RequestContext,
+    transaction: AdmissionTransaction,
   ): Promise<KubeObject> {
     const strategy = strategyFor(resource);
     const incoming = this.checkBody(resource, object, namespace);
@@ -577,7 +615,7 @@ export class ResourceStore {
     strategy.prepareForUpdate?.(updated, current, subresource);
     this.defaults(resource, updated);
     if (old.generation !== undefined && subresource !== 'status' && specChanged(updated, current)) meta.generation = old.generation + 1;
-    const admissionAttributes = { operation: 'UPDATE' as const, resource, subresource, namespace, name: old.name!, object: updated, oldObject: current, user: context.user, dryRun: !!context.dryRun };
+    const admissionAttributes = { operation: 'UPDATE' as const, resource, subresource, namespace, name: old.name!, object: updated, oldObject: current, user: context.user, dryRun: !!context.dryRun, transaction };
     await this.deps.admission.admit(admissionAttributes);
     this.validate(resource, updated, current);
     await this.deps.admission.validate(admissionAttributes);
@@ -690,9 +728,30 @@ export class ResourceStore {
   }
 
   async delete(resource: ServedResource, namespace: string, name: string, options: DeleteOptions, context: RequestContext): Promise<{ status: number; body: unknown }> {
+    for (let attempt = 0; ; attempt++) {
+      const transaction = new AdmissionTransaction();
+      try {
+        const done = await this.deleteAttempt(resource, namespace, name, options, context, attempt, transaction);
+        if (done) return done;
+      } finally {
+        await transaction.revert();
+      }
+    }
+  }
+
+  /** One delete attempt; undefined when the compare-and-swap lost and the caller should retry. */
+  private async deleteAttempt(
+    resource: ServedResource,
+    namespace: string,
+    name: string,
+    options: DeleteOptions,
+    context: RequestContext,
+    attempt: number,
+    transaction: AdmissionTransaction,
+  ): Promise<{ status: number; body: unknown } | undefined> {
     const key = storageKey(resource, namespace, name);
     const strategy = strategyFor(resource);
-    for (let attempt = 0; ; attempt++) {
+    {
       const { kv } = await this.deps.store.get(key);
       if (!kv) throw notFound(resource.group, resource.resource, name);
       const current = this.decode(kv);
@@ -703,7 +762,7 @@ export class ResourceStore {
       if (options.preconditions?.resourceVersion && options.preconditions.resourceVersion !== meta.resourceVersion) {
         throw conflict(resource.group, resource.resource, name, `Precondition failed: ResourceVersion in precondition: ${options.preconditions.resourceVersion}, ResourceVersion in object meta: ${meta.resourceVersion}`);
       }
-      await this.deps.admission.validate({ operation: 'DELETE', resource, subresource: '', namespace, name, oldObject: current, user: context.user, dryRun: !!context.dryRun });
+      await this.deps.admission.validate({ operation: 'DELETE', resource, subresource: '', namespace, name, oldObject: current, user: context.user, dryRun: !!context.dryRun, transaction });
       const propagation = options.propagationPolicy ?? (options.orphanDependents === true ? 'Orphan' : options.orphanDependents === false ? 'Background' : strategy.defaultPropagation);
       if (!['Orphan', 'Background', 'Foreground'].includes(propagation)) {
         throw invalid('DeleteOptions.meta.k8s.io', 'meta.k8s.io', 'DeleteOptions', '', [{ type: 'FieldValueNotSupported', field: 'propagationPolicy', message: `Unsupported value: "${propagation}": supported values: "Foreground", "Background", "Orphan"` }]);
@@ -727,8 +786,9 @@ export class ResourceStore {
         const result = await this.deps.store.delete(key, kv.modRevision);
         if (!result.succeeded) {
           if (attempt > 20) throw conflict(resource.group, resource.resource, name, objectModifiedMessage);
-          continue;
+          return undefined;
         }
+        await transaction.commit(null);
         if (resource.groupKind === 'Pod' || resource.custom) {
           const deleted = this.toVersion(current, resource);
           deleted.metadata.resourceVersion = String(result.revision);
@@ -754,7 +814,8 @@ export class ResourceStore {
       // With no finalizers left and grace reduced to 0, the object goes now.
       if (!(updated.metadata.finalizers?.length) && updated.metadata.deletionGracePeriodSeconds === 0 && !strategy.pendingDeletion?.(updated)) {
         const result = await this.deps.store.delete(key, kv.modRevision);
-        if (!result.succeeded) continue;
+        if (!result.succeeded) return undefined;
+        await transaction.commit(null);
         const deleted = this.toVersion(updated, resource);
         deleted.metadata.resourceVersion = String(result.revision);
         return { status: 200, body: deleted };
@@ -762,9 +823,10 @@ export class ResourceStore {
       const result = await this.deps.store.update(key, this.encode(updated, resource), kv.modRevision);
       if (!result.succeeded) {
         if (attempt > 20) throw conflict(resource.group, resource.resource, name, objectModifiedMessage);
-        continue;
+        return undefined;
       }
       updated.metadata.resourceVersion = String(result.revision);
+      await transaction.commit(updated);
       return { status: grace > 0 ? 200 : 202, body: this.toVersion(updated, resource) };
     }
   }

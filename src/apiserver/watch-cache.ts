@@ -114,6 +114,8 @@ export class WatchCache {
 
   /** Storage keys look like /registry/<group>/<resource>/...; the cache is per group+resource. */
   private prefixOf(key: string): string | undefined {
+    // Apiserver-internal state (Service IP/port reservations), not API objects: never cached.
+    if (key.startsWith('/registry/ranges/')) return undefined;
     const parts = key.split('/');
     // ['', 'registry', group, resource, ...]
     if (parts.length < 5) return undefined;
