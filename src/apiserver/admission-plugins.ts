@@ -7,6 +7,7 @@ import { ApiError, invalid } from './errors.js';
 import type { ResourceRegistry } from './registry.js';
 import type { ResourceStore } from './resource-store.js';
 import { resourceQuotaAdmission } from '../controllers/resourcequota/admission.js';
+import { runtimeClassAdmission } from './runtime-class-admission.js';
 
 export interface AdmissionConfig {
   resources: () => ResourceStore;
@@ -20,7 +21,7 @@ export interface AdmissionConfig {
 const systemPriorityClasses: Record<string, number> = { 'system-node-critical': 2000001000, 'system-cluster-critical': 2000000000 };
 
 export function defaultAdmission(config: AdmissionConfig): AdmissionPlugin[] {
-  return [serviceAccountAdmission(), defaultTolerationSeconds(), priorityAdmission(config), serviceAddressAllocation(config), certificateRequester(), defaultIngressClass(config), resourceQuotaAdmission({ resources: config.resources, registry: config.registry })];
+  return [serviceAccountAdmission(), defaultTolerationSeconds(), priorityAdmission(config), runtimeClassAdmission(config), serviceAddressAllocation(config), certificateRequester(), defaultIngressClass(config), resourceQuotaAdmission({ resources: config.resources, registry: config.registry })];
 }
 
 /** A CertificateSigningRequest records who asked (spec.username/groups/uid/extra): signers and approvers trust only that. */
