@@ -67,6 +67,8 @@ test('the kubelet runs each pod on its RuntimeClass handler, waits for a missing
     assert.equal(failed.message, 'Failed to create pod sandbox: failed to get sandbox runtime: no runtime for "nosuch" is configured');
   } finally {
     await kubelet.stop();
+    // Simulated `sleep 3600` processes hold timers: end them.
+    for (const sb of await runtime.listPodSandbox()) await runtime.removePodSandbox(sb.id);
     await server.close();
     await fsp.rm(dataDir, { recursive: true, force: true });
   }
