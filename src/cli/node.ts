@@ -91,7 +91,8 @@ export async function startNode(config: NodeConfig, transport: Transport, signal
       if (imported.length) log.info('images', 'imported', { images: imported });
     }
     if (config.runtime === 'process') {
-      runtime = withImageService(new ProcessRuntime({ root: join(root, 'process') }), images);
+      // One handler, but named: a RuntimeClass asking for another one fails as in containerd.
+      runtime = withImageService(new MultiRuntime({ defaultHandler: 'process', handlers: { process: new ProcessRuntime({ root: join(root, 'process') }) } }), images);
       network = noopPodNetwork({ nodeIP });
     } else {
       preflight(config.runtime);
