@@ -9,6 +9,7 @@ import type { ResourceStore } from './resource-store.js';
 import { resourceQuotaAdmission } from '../controllers/resourcequota/admission.js';
 import { limitRangerAdmission } from './limit-ranger.js';
 import { serviceAddressAllocation } from './service-allocation.js';
+import { runtimeClassAdmission } from './runtime-class-admission.js';
 
 export interface AdmissionConfig {
   resources: () => ResourceStore;
@@ -22,7 +23,8 @@ export interface AdmissionConfig {
 const systemPriorityClasses: Record<string, number> = { 'system-node-critical': 2000001000, 'system-cluster-critical': 2000000000 };
 
 export function defaultAdmission(config: AdmissionConfig): AdmissionPlugin[] {
-  return [limitRangerAdmission({ resources: config.resources, registry: config.registry }), serviceAccountAdmission(), defaultTolerationSeconds(), priorityAdmission(config), serviceAddressAllocation(config), certificateRequester(), defaultIngressClass(config), resourceQuotaAdmission({ resources: config.resources, registry: config.registry })];
+  // Kubernetes' order where they overlap: LimitRanger first, RuntimeClass after Priority, ResourceQuota last.
+  return [limitRangerAdmission({ resources: config.resources, registry: config.registry }), serviceAccountAdmission(), defaultTolerationSeconds(), priorityAdmission(config), runtimeClassAdmission(config), serviceAddressAllocation(config), certificateRequester(), defaultIngressClass(config), resourceQuotaAdmission({ resources: config.resources, registry: config.registry })];
 }
 
 /** A CertificateSigningRequest records who asked (spec.username/groups/uid/extra): signers and approvers trust only that. */

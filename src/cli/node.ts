@@ -13,6 +13,7 @@ import { createCniPodNetwork } from '../network/node/pod-network.js';
 import { FakeNode, FakeRuntime } from '../runtime/fake/fake-runtime.js';
 import { NodeImageService } from '../runtime/images/image-service.js';
 import { OciRuntime, preflight } from '../runtime/oci/oci-runtime.js';
+import { MultiRuntime } from '../runtime/multi/multi-runtime.js';
 import { ProcessRuntime } from '../runtime/process/process-runtime.js';
 import type { ImageService, RuntimeService } from '../runtime/types.js';
 import { withImageService } from '../runtime/with-image-service.js';
@@ -90,11 +91,13 @@ export async function startNode(config: NodeConfig, transport: Transport, signal
       if (imported.length) log.info('images', 'imported', { images: imported });
     }
     if (config.runtime === 'process') {
-      runtime = withImageService(new ProcessRuntime({ root: join(root, 'process') }), images);
+      // One handler, but named: a RuntimeClass asking for another one fails as in containerd.
+      runtime = withImageService(new MultiRuntime({ defaultHandler: 'process', handlers: { process: new ProcessRuntime({ root: join(root, 'process') }) } }), images);
       network = noopPodNetwork({ nodeIP });
     } else {
       preflight(config.runtime);
-      runtime = withImageService(new OciRuntime({ root: join(root, 'oci'), images: images.store, runtimeBinary: config.runtime }), images);
+      const multi = ociNodeRuntimes(config.runtime, root, images);
+      runtime = withImageService(multi, images);
       const names = hostNetworkNames(config.networkName);
       networking = await startNodeNetworking({
         transport,
@@ -109,7 +112,9 @@ export async function startNode(config: NodeConfig, transport: Transport, signal
         signal: nodeSignal.signal,
       });
       const n = networking;
-      network = createCniPodNetwork({ nodeName: config.nodeName, podCidr: () => n.podCidr(), confDir: join(root, 'cni', 'net.d'), stateDir: join(root, 'cni', 'state'), bridge: names.bridge });
+      const cni = createCniPodNetwork({ nodeName: config.nodeName, podCidr: () => n.podCidr(), confDir: join(root, 'cni', 'net.d'), stateDir: join(root, 'cni', 'state'), bridge: names.bridge });
+      // Pods of the process handler share the host's network: CNI has no namespace to wire.
+      network = perHandlerPodNetwork(multi, { process: noopPodNetwork({ nodeIP }) }, cni);
     }
   }
 
@@ -145,14 +150,55 @@ export async function startNode(config: NodeConfig, transport: Transport, signal
 }
 
 /**
+ * The runtime handlers of a runc/crun node (RuntimeClass `handler` values): the node's OCI
+ * runtime as default, `process` (host processes), and the other OCI binary when its preflight
+ * passes — otherwise it is kept as unavailable, so a pod asking for it gets the reason.
+ */
+export function ociNodeRuntimes(kind: 'runc' | 'crun', root: string, images: NodeImageService): MultiRuntime {
+  const handlers: Record<string, RuntimeService> = {
+    [kind]: new OciRuntime({ root: join(root, 'oci'), images: images.store, runtimeBinary: kind }),
+    process: new ProcessRuntime({ root: join(root, 'process') }),
+  };
+  const unavailable: Record<string, string> = {};
+  const other = kind === 'runc' ? 'crun' : 'runc';
+  try {
+    preflight(other);
+    handlers[other] = new OciRuntime({ root: join(root, `oci-${other}`), images: images.store, runtimeBinary: other, runtimeStateRoot: `/run/navarch/${other}-handler` });
+  } catch (e) {
+    unavailable[other] = (e as Error).message;
+    log.info('node', 'runtime handler unavailable', { handler: other, reason: unavailable[other] });
+  }
+  return new MultiRuntime({ defaultHandler: kind, handlers, unavailable });
+}
+
+/** Routes a sandbox's network to the PodNetwork of the handler that owns it (fallback: the node's CNI). */
+export function perHandlerPodNetwork(runtime: MultiRuntime, byHandler: Record<string, PodNetwork>, fallback: PodNetwork): PodNetwork {
+  const pick = async (sandboxId: string) => byHandler[(await runtime.sandboxHandler(sandboxId).catch(() => undefined)) ?? ''] ?? fallback;
+  return {
+    async setUp(input) { return (await pick(input.sandboxId)).setUp(input); },
+    async tearDown(input) { return (await pick(input.sandboxId)).tearDown(input); },
+  };
+}
+
+/**
  * Stops and removes every pod sandbox and container a node left in its data dir (processes,
  * rootfs mounts, network namespaces), through the runtime's own records — for `cluster delete`.
  */
 export async function removeNodeWorkloads(dataDir: string): Promise<number> {
-  const root = join(dataDir, 'node', 'oci');
-  if (!existsSync(root)) return 0;
+  let removed = 0;
   const images = new NodeImageService({ root: join(dataDir, 'images', 'store') });
-  const runtime = new OciRuntime({ root, images: images.store, prewarmShim: false });
+  for (const handler of ['oci', 'oci-crun', 'oci-runc', 'process']) {
+    const root = join(dataDir, 'node', handler);
+    if (!existsSync(root)) continue;
+    const runtime = handler === 'process'
+      ? new ProcessRuntime({ root, prewarmShim: false })
+      : new OciRuntime({ root, images: images.store, prewarmShim: false, ...(handler === 'oci' ? {} : { runtimeBinary: handler.slice(4), runtimeStateRoot: `/run/navarch/${handler.slice(4)}-handler` }) });
+    removed += await removeAll(runtime);
+  }
+  return removed;
+}
+
+async function removeAll(runtime: RuntimeService): Promise<number> {
   const sandboxes = await runtime.listPodSandbox({});
   for (const container of await runtime.listContainers({})) {
     await runtime.stopContainer(container.id, 0).catch(() => undefined);

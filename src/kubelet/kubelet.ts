@@ -28,6 +28,7 @@ const secretsRef: ResourceRef = { group: '', version: 'v1', resource: 'secrets',
 const servicesRef: ResourceRef = { group: '', version: 'v1', resource: 'services', namespaced: true, kind: 'Service' };
 const pvcRef: ResourceRef = { group: '', version: 'v1', resource: 'persistentvolumeclaims', namespaced: true, kind: 'PersistentVolumeClaim' };
 const pvRef: ResourceRef = { group: '', version: 'v1', resource: 'persistentvolumes', namespaced: false, kind: 'PersistentVolume' };
+const runtimeClassesRef: ResourceRef = { group: 'node.k8s.io', version: 'v1', resource: 'runtimeclasses', namespaced: false, kind: 'RuntimeClass' };
 const serviceAccountsRef: ResourceRef = { group: '', version: 'v1', resource: 'serviceaccounts', namespaced: true, kind: 'ServiceAccount' };
 
 export interface KubeletOptions {
@@ -199,6 +200,7 @@ export function createKubelet(options: KubeletOptions): Kubelet {
       },
     },
     requeue: (uid, afterMs) => trigger(uid, afterMs),
+    runtimeClass: (name) => get(runtimeClassesRef, undefined, name),
     log,
   });
 
@@ -356,6 +358,7 @@ export function createKubelet(options: KubeletOptions): Kubelet {
       containerRuntimeVersion: `${version.runtimeName.replace(/^navarch-/, '')}://${version.runtimeVersion}`,
       kubeletVersion: serverVersion.gitVersion,
       kubeletPort: servingPort,
+      runtimeHandlers: await options.runtime.runtimeHandlers?.(),
       ...options.facts,
     };
   }

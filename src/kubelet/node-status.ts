@@ -20,6 +20,8 @@ export interface NodeFacts {
   kubeletPort: number;
   machineID: string;
   bootID: string;
+  /** CRI runtime handlers (status.runtimeHandlers); absent when the runtime reports none. */
+  runtimeHandlers?: { name: string; features: { recursiveReadOnlyMounts: boolean; userNamespaces: boolean } }[];
   /** What the hard eviction thresholds hold back from allocatable; Kubernetes' defaults (100Mi, 10%) when absent. */
   evictionReserved?: { memoryBytes: number; ephemeralStorageBytes: number };
 }
@@ -122,5 +124,6 @@ export function nodeStatus(facts: NodeFacts, pressure: Pressure, ready: boolean,
       architecture: facts.architecture,
     },
     images,
+    ...(facts.runtimeHandlers?.length ? { runtimeHandlers: facts.runtimeHandlers } : {}),
   };
 }

@@ -46,6 +46,8 @@ export interface PodSyncerOptions {
   /** Triggers another sync of the pod (probe results, backoff expiry). */
   requeue(podUid: string, afterMs: number): void;
   masterServiceVariables?: () => Record<string, string>;
+  /** node.k8s.io/v1 RuntimeClass by name (undefined: it does not exist); absent: runtimeClassName cannot be honoured. */
+  runtimeClass?: (name: string) => Promise<any | undefined>;
   log?: (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
 }
 
@@ -193,6 +195,19 @@ export class PodSyncer {
     };
   }
 
+  /**
+   * The CRI runtime handler of the pod's RuntimeClass ("" = the node's default), looked up
+   * when its sandbox is made, as Kubernetes' runtimeClassManager does; a missing class fails
+   * the sandbox (and is retried) with Kubernetes' lister error.
+   */
+  private async runtimeHandler(pod: any): Promise<string> {
+    const name: string | undefined = pod.spec?.runtimeClassName;
+    if (!name) return '';
+    const rc = this.o.runtimeClass ? await this.o.runtimeClass(name) : undefined;
+    if (!rc) throw new Error(`runtimeclass.node.k8s.io "${name}" not found`);
+    return rc.handler ?? '';
+  }
+
   /** One pass for a pod that is not being deleted. */
   async sync(pod: any): Promise<SyncResult> {
     this.podsByUid.set(pod.metadata.uid, pod);
@@ -234,7 +249,7 @@ export class PodSyncer {
         await fsp.mkdir(config.logDirectory!, { recursive: true });
         let createdId: string | undefined;
         try {
-          const id = await this.o.runtime.runPodSandbox(config);
+          const id = await this.o.runtime.runPodSandbox(config, await this.runtimeHandler(pod));
           createdId = id;
           network = { sandboxId: id, ips: [...this.o.hostIPs], routable: true };
           if (!pod.spec.hostNetwork) {

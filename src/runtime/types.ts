@@ -218,6 +218,17 @@ export interface RuntimeService {
 
   /** A byte stream to `port` on the sandbox's loopback, inside its network namespace. */
   portForward(podSandboxId: string, port: number): Promise<Duplex>;
+
+  /**
+   * CRI RuntimeStatus.runtime_handlers: the handlers runPodSandbox accepts, the default one
+   * named "" (as containerd reports it). Absent: the runtime knows only its default.
+   */
+  runtimeHandlers?(): Promise<RuntimeHandlerInfo[]>;
+}
+
+export interface RuntimeHandlerInfo {
+  name: string;
+  features: { recursiveReadOnlyMounts: boolean; userNamespaces: boolean };
 }
 
 export interface AuthConfig { username?: string; password?: string; auth?: string; identityToken?: string; registryToken?: string }
