@@ -5,12 +5,6 @@
 // sqlite) acknowledges many writes. A write's promise resolves only after its batch has
 // committed, so an acknowledged write is durable.
 //
-// When the log can make commits durable asynchronously (RevisionLog.sync: sqlite's fsync on
-// the thread pool), the event loop keeps serving while a batch's fsync runs. Until then the
-// batch is invisible: reads, watches and currentRevision stop at `durableRevision`, the last
-// revision whose fsync completed, and batches are acknowledged and dispatched strictly in
-// commit order. Nobody can observe a write that a crash could still take back.
-//
 // Watches are served in-process from the write path: after a batch commits, its rows are
 // handed to every matching watcher. Because the log is synchronous and single-owner, a
 // watch that replays history and then registers for live events cannot miss or repeat a
@@ -158,12 +152,6 @@ export class LogStore implements Store {
   private readonly watches = new Set<LogWatch>();
   private leases = new Map<number, LeaseRecord>();
   private leaseTimer: NodeJS.Timeout | undefined;
-  /** Highest revision whose transaction is durable; what readers and watchers may see. */
-  private durableRevision: number;
-  /** Settles when every committed batch has been acknowledged (fsync done, promises resolved). */
-  private acknowledged: Promise<void> = Promise.resolve();
-  /** An fsync failed: the page cache can no longer be trusted, so the store stops serving. */
-  private broken: Error | undefined;
 
   constructor(
     protected readonly log: RevisionLog,
@@ -171,7 +159,6 @@ export class LogStore implements Store {
   ) {
     this.backend = options.backend;
     this.clock = options.clock ?? { now: () => Date.now() };
-    this.durableRevision = log.currentRevision;
     this.reloadLeases();
     this.armLeaseTimer();
   }
@@ -179,7 +166,7 @@ export class LogStore implements Store {
   // ---- reads ----
 
   private readRevision(requested: number | undefined): number {
-    const current = this.durableRevision;
+    const current = this.log.currentRevision;
     if (!requested) return current;
     if (requested > current) throw new FutureRevisionError(requested, current);
     if (requested < this.log.compactedRevision) throw new CompactedError(requested, this.log.compactedRevision);
@@ -187,7 +174,6 @@ export class LogStore implements Store {
   }
 
   private ensureOpen(): void {
-    if (this.broken) throw new StoreUnavailableError(`${this.backend} store failed: ${this.broken.message}`);
     if (this.closed) throw new StoreUnavailableError(`${this.backend} store is closed`);
   }
 
@@ -212,7 +198,7 @@ export class LogStore implements Store {
 
   async currentRevision(): Promise<number> {
     this.ensureOpen();
-    return this.durableRevision;
+    return this.log.currentRevision;
   }
 
   async compactedRevision(): Promise<number> {
@@ -241,7 +227,7 @@ export class LogStore implements Store {
 
   async compact(revision: number): Promise<void> {
     this.ensureOpen();
-    const current = this.durableRevision;
+    const current = this.log.currentRevision;
     if (revision > current) throw new FutureRevisionError(revision, current);
     if (revision <= this.log.compactedRevision) return;
     await this.enqueue({ kind: 'compact', revision });
@@ -261,7 +247,6 @@ export class LogStore implements Store {
   }
 
   private enqueue<T>(operation: Operation): Promise<T> {
-    if (this.broken) return Promise.reject(new StoreUnavailableError(`${this.backend} store failed: ${this.broken.message}`));
     if (this.closed) return Promise.reject(new StoreUnavailableError(`${this.backend} store is closed`));
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ operation, resolve: resolve as (value: unknown) => void, reject });
@@ -287,30 +272,6 @@ export class LogStore implements Store {
       for (const pending of batch) pending.reject(new StoreUnavailableError(`${this.backend} write failed: ${message}`));
       return;
     }
-    const revision = this.log.currentRevision;
-    if (!this.log.sync) {
-      this.acknowledge(batch, applied, revision);
-      return;
-    }
-    // Start this batch's fsync now (it overlaps with later batches), acknowledge in commit order.
-    const durable = this.log.sync();
-    this.acknowledged = this.acknowledged
-      .then(() => durable)
-      .then(
-        () => {
-          if (this.broken) throw this.broken;
-          this.acknowledge(batch, applied, revision);
-        },
-        (error: unknown) => {
-          this.fail(error instanceof Error ? error : new Error(String(error)));
-          const message = this.broken!.message;
-          for (const pending of batch) pending.reject(new StoreUnavailableError(`${this.backend} write may not be durable: ${message}`));
-        },
-      );
-  }
-
-  private acknowledge(batch: Pending[], applied: Applied[], revision: number): void {
-    this.durableRevision = Math.max(this.durableRevision, revision);
     for (const { rows } of applied) {
       if (rows.length > 0) this.dispatch(rows);
     }
@@ -320,13 +281,6 @@ export class LogStore implements Store {
       else batch[i]!.resolve(outcome);
     }
     this.armLeaseTimer();
-  }
-
-  /** After a failed fsync nothing later may be acknowledged: watchers must relist elsewhere. */
-  private fail(error: Error): void {
-    if (this.broken) return;
-    this.broken = error;
-    for (const watch of [...this.watches]) watch.fail(new StoreUnavailableError(`${this.backend} store failed: ${error.message}`));
   }
 
   /** Runs inside the log transaction. Returns errors for rejected preconditions; throws only on I/O failure. */
@@ -478,12 +432,11 @@ export class LogStore implements Store {
     const matches = options.exact
       ? (key: string) => key === prefix
       : (key: string) => key >= prefix && (end === undefined || key < end);
-    // Rows past the durable revision are still being fsynced; dispatch delivers them later.
-    const current = this.durableRevision;
+    const current = this.log.currentRevision;
     const start = options.startRevision && options.startRevision > 0 ? options.startRevision : 0;
     const watch = new LogWatch(matches, start > 0 ? start : current + 1, onEvents, onError, (w) => this.watches.delete(w));
-    if (this.closed || this.broken) {
-      watch.fail(new StoreUnavailableError(`${this.backend} store is ${this.broken ? 'failed' : 'closed'}`));
+    if (this.closed) {
+      watch.fail(new StoreUnavailableError(`${this.backend} store is closed`));
       return watch;
     }
     if (start > 0 && start < this.log.compactedRevision) {
@@ -492,13 +445,7 @@ export class LogStore implements Store {
     }
     if (start > 0 && start <= current) {
       const filter = options.exact ? { exactKey: prefix } : { start: prefix, end };
-      watch.push(
-        this.log
-          .history(filter, start)
-          .filter(({ row }) => row.id <= current)
-          .map(({ row, prev }) => rowToEvent(row, prev)),
-      );
-      watch.minRevision = current + 1;
+      watch.push(this.log.history(filter, start).map(({ row, prev }) => rowToEvent(row, prev)));
     }
     this.watches.add(watch);
     return watch;
@@ -520,7 +467,6 @@ export class LogStore implements Store {
     if (this.queue.length > 0) this.flush();
     this.closed = true;
     if (this.leaseTimer) clearTimeout(this.leaseTimer);
-    await this.acknowledged;
     for (const watch of [...this.watches]) watch.cancel();
     this.log.close();
   }

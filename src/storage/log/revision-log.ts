@@ -52,17 +52,8 @@ export interface RevisionLog {
   /** Current live rows attached to a lease. */
   leased(lease: number): LogRow[];
 
-  /**
-   * Runs `fn` atomically: either every append/lease change in it is persisted, or none. Without
-   * `sync`, the transaction is also durable when it returns.
-   */
+  /** Runs `fn` atomically and durably: either every append/lease change in it is persisted, or none. */
   transaction<T>(fn: () => T): T;
-  /**
-   * When present, transactions are atomic but not yet durable when they return: the promise
-   * resolves once every transaction committed before the call is durable. It lets the slow part
-   * of a commit (the fsync) run off the event loop while the next batch is prepared.
-   */
-  sync?(): Promise<void>;
   append(row: LogRow): void;
   putLease(lease: LeaseRecord): void;
   deleteLease(id: number): void;

@@ -1,12 +1,8 @@
 // The default embedded datastore: the revision log in one SQLite file (better-sqlite3).
 //
-// Durability: WAL journal, and a write is in the WAL and fsynced before its promise resolves;
-// it survives kill -9 and power loss. With the default synchronous=FULL the fsync is ours, not
-// SQLite's: SQLite runs with synchronous=NORMAL (the WAL is synced at checkpoints only, which
-// keeps the file consistent) and sync() fdatasyncs the WAL on the libuv thread pool after each
-// commit — what FULL would do at COMMIT, but without blocking the event loop. LogStore
-// acknowledges a batch, and lets anyone read it, only after that fsync. Group commit shares
-// one fsync among every write that arrives in the same tick.
+// Durability: WAL journal with synchronous=FULL, so a write is in the WAL and fsynced before
+// its promise resolves; it survives kill -9 and power loss. LogStore's group commit keeps
+// this fast by sharing one commit among every write that arrives in the same tick.
 //
 // Ownership: the file is opened with locking_mode=EXCLUSIVE, so exactly one server owns it
 // (a second one fails at open instead of corrupting watches, which are served in-process).
@@ -61,10 +57,7 @@ function sqliteCode(error: unknown): string {
 export type Synchronous = 'FULL' | 'NORMAL';
 
 export interface SqliteOpenOptions {
-  /**
-   * FULL (default) survives power loss: every commit's WAL frames are fsynced before the write is
-   * acknowledged. NORMAL survives a process crash only.
-   */
+  /** FULL (default) survives power loss; NORMAL survives a process crash only. */
   synchronous?: Synchronous;
   /** Skip PRAGMA quick_check at open (it reads the whole file). */
   skipIntegrityCheck?: boolean;
@@ -76,9 +69,6 @@ export class SqliteRevisionLog implements RevisionLog {
   private lastLeaseId: number;
   readonly db: Database.Database;
   private readonly statements;
-  /** The WAL file, opened on first sync(); only for fdatasync. */
-  private walFd: number | undefined;
-  readonly sync?: () => Promise<void>;
 
   constructor(readonly file: string, options: SqliteOpenOptions = {}) {
     const restoreHint = `Restore the last good snapshot with 'navarch snapshot restore' (or move the file away to start empty).`;
@@ -103,8 +93,7 @@ export class SqliteRevisionLog implements RevisionLog {
       // auto_vacuum only takes effect before the first table exists.
       if (isNew) db.pragma('auto_vacuum = INCREMENTAL');
       db.pragma('journal_mode = WAL');
-      // FULL's per-commit WAL fsync is done by sync(), off the event loop (see top of file).
-      db.pragma('synchronous = NORMAL');
+      db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
       // Take the write lock now: a second server on the same file fails here, clearly.
       db.exec('BEGIN EXCLUSIVE; COMMIT;');
       db.exec(`
@@ -155,7 +144,6 @@ export class SqliteRevisionLog implements RevisionLog {
       `SELECT kv.* FROM (SELECT MAX(id) AS id FROM kv WHERE name >= @start ${bounded ? 'AND name < @end' : ''} AND id <= @revision GROUP BY name) AS latest
        JOIN kv ON kv.id = latest.id WHERE kv.deleted = 0`;
     const variants = (sql: (bounded: boolean) => string) => ({ bounded: db.prepare(sql(true)), unbounded: db.prepare(sql(false)) });
-    if ((options.synchronous ?? 'FULL') === 'FULL') this.sync = () => this.syncWal();
     this.statements = {
       latest: db.prepare('SELECT * FROM kv WHERE name = ? AND id <= ? ORDER BY id DESC LIMIT 1'),
       row: db.prepare('SELECT * FROM kv WHERE id = ?'),
@@ -312,23 +300,8 @@ export class SqliteRevisionLog implements RevisionLog {
     return before - after;
   }
 
-  private syncWal(): Promise<void> {
-    try {
-      // SQLite removes the WAL only at close, so once opened the descriptor stays the WAL's.
-      this.walFd ??= fs.openSync(`${this.file}-wal`, 'r');
-    } catch (error) {
-      // No WAL yet: no transaction has written a frame, so there is nothing to make durable.
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return Promise.resolve();
-      return Promise.reject(error);
-    }
-    const fd = this.walFd;
-    return new Promise((resolve, reject) => fs.fdatasync(fd, (error) => (error ? reject(error) : resolve())));
-  }
-
   close(): void {
     if (this.db.open) this.db.close();
-    if (this.walFd !== undefined) fs.closeSync(this.walFd);
-    this.walFd = undefined;
   }
 }
 
