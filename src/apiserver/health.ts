@@ -46,6 +46,8 @@ export class ApiMetrics {
   readonly registry = new client.Registry();
   private readonly requests: client.Counter<string>;
   private readonly latency: client.Histogram<string>;
+  /** Label sets repeat (verb × resource × code): resolving a series once saves hashing labels per request. */
+  private readonly series = new Map<string, { requests: ReturnType<client.Counter<string>['labels']>; latency: ReturnType<client.Histogram<string>['labels']> }>();
 
   constructor(gauges: { name: string; help: string; collect: () => Promise<number> | number }[] = []) {
     this.requests = new client.Counter({
@@ -76,9 +78,15 @@ export class ApiMetrics {
 
   observe(info: RequestInfo, status: number, seconds: number): void {
     if (!info.isResourceRequest) return;
-    const labels = { verb: info.verb.toUpperCase(), group: info.group, version: info.version, resource: info.resource, subresource: info.subresource };
-    this.requests.inc({ ...labels, code: String(status) });
-    if (info.verb !== 'watch') this.latency.observe(labels, seconds);
+    const key = `${info.verb}\0${info.group}\0${info.version}\0${info.resource}\0${info.subresource}\0${status}`;
+    let series = this.series.get(key);
+    if (!series) {
+      const labels = { verb: info.verb.toUpperCase(), group: info.group, version: info.version, resource: info.resource, subresource: info.subresource };
+      series = { requests: this.requests.labels({ ...labels, code: String(status) }), latency: this.latency.labels(labels) };
+      this.series.set(key, series);
+    }
+    series.requests.inc();
+    if (info.verb !== 'watch') series.latency.observe(seconds);
   }
 
   handler(): NonResourceHandler {

@@ -146,8 +146,17 @@ export class ResourceStore {
     return convertObject(object, apiVersionOf(resource.group, resource.version), resource.kind);
   }
 
+  private nowSecond = NaN;
+  private nowText = '';
+
+  /** RFC 3339 at second precision; formatted once per second, since every write asks for it (often twice). */
   private now(): string {
-    return new Date(this.deps.clock.now()).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const second = Math.floor(this.deps.clock.now() / 1000);
+    if (second !== this.nowSecond) {
+      this.nowSecond = second;
+      this.nowText = new Date(second * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    }
+    return this.nowText;
   }
 
   // ---------- reads ----------
@@ -430,9 +439,15 @@ export class ResourceStore {
     if (!resource.namespaced) return;
     if (!namespace) throw badRequest('the server could not find the requested resource');
     const namespaces = this.deps.registry.lookup('', 'v1', 'namespaces')!;
-    const { kv } = await this.deps.store.get(storageKey(namespaces, '', namespace));
-    if (!kv) throw notFound('', 'namespaces', namespace);
-    const ns = this.decode(kv);
+    const key = storageKey(namespaces, '', namespace);
+    // Like Kubernetes' NamespaceLifecycle admission: answer from the watch cache, and read
+    // storage only when the cache does not know the namespace (it may have just been created).
+    let ns = this.deps.cache.get(key)?.object;
+    if (!ns) {
+      const { kv } = await this.deps.store.get(key);
+      if (!kv) throw notFound('', 'namespaces', namespace);
+      ns = this.decode(kv);
+    }
     if (ns.metadata.deletionTimestamp || ns.status?.phase === 'Terminating') {
       throw new ApiError(403, 'Forbidden', `${resource.kind.toLowerCase() === 'event' ? 'events' : resource.resource} "${''}" is forbidden: unable to create new content in namespace ${namespace} because it is being terminated`, {
         kind: resource.resource,

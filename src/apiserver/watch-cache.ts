@@ -36,7 +36,9 @@ class PrefixCache {
 
   record(event: CacheEvent): void {
     this.history.push(event);
-    if (this.history.length > this.historyLimit) {
+    // Trim in chunks: splicing one event off the front of a full window on every write moved
+    // the whole array each time. The window keeps at least historyLimit events either way.
+    if (this.history.length > this.historyLimit + Math.ceil(this.historyLimit / 4)) {
       const dropped = this.history.splice(0, this.history.length - this.historyLimit);
       this.oldestResumable = dropped[dropped.length - 1].revision;
     }
