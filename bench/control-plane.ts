@@ -26,7 +26,7 @@ async function startServer(extraArgs: string[] = []): Promise<Server & { readyMs
   const dataDir = mkdtempSync(join(tmpdir(), 'navarch-bench-'));
   const port = await freePort();
   const started = performance.now();
-  const child = spawn(process.execPath, [join(repoRoot, 'dist/src/cli/main.js'), 'server', '--data-dir', dataDir, '--port', String(port), '--bind-address', '127.0.0.1', '--disable-agent', ...extraArgs], {
+  const child = spawn(process.execPath, [join(repoRoot, 'dist/src/cli/main.js'), 'server', '--data-dir', dataDir, '--port', String(port), '--bind-address', '127.0.0.1', '--disable-agent', '--disable', 'ingress', ...extraArgs], {
     stdio: 'ignore',
     env: { ...process.env, NAVARCH_LOG: 'quiet' },
   });
