@@ -512,15 +512,7 @@ export class ResourceStore {
     subresource: string,
     mutate: (current: KubeObject | null) => Promise<{ object: KubeObject; pinnedResourceVersion?: string; operation?: 'Apply' }>,
   ): Promise<{ object: KubeObject; created: boolean }> {
-    for (let attempt = 0; ; attempt++) {
-      const transaction = new AdmissionTransaction();
-      try {
-        const done = await this.guaranteedUpdateAttempt(resource, namespace, name, context, subresource, mutate, attempt, transaction);
-        if (done) return done;
-      } finally {
-        await transaction.revert();
-      }
-    }
+    return retryWithTransactions((attempt, transaction) => this.guaranteedUpdateAttempt(resource, namespace, name, context, subresource, mutate, attempt, transaction));
   }
 
   /** One read-modify-write; undefined when the compare-and-swap lost and the caller should retry. */
@@ -743,15 +735,7 @@ export class ResourceStore {
   }
 
   async delete(resource: ServedResource, namespace: string, name: string, options: DeleteOptions, context: RequestContext): Promise<{ status: number; body: unknown }> {
-    for (let attempt = 0; ; attempt++) {
-      const transaction = new AdmissionTransaction();
-      try {
-        const done = await this.deleteAttempt(resource, namespace, name, options, context, attempt, transaction);
-        if (done) return done;
-      } finally {
-        await transaction.revert();
-      }
-    }
+    return retryWithTransactions((attempt, transaction) => this.deleteAttempt(resource, namespace, name, options, context, attempt, transaction));
   }
 
   /** One delete attempt; undefined when the compare-and-swap lost and the caller should retry. */
@@ -908,5 +892,21 @@ function decodeContinue(token: string): { rv: number | undefined; start: string 
     return { rv: parsed.rv > 0 ? parsed.rv : undefined, start: parsed.start };
   } catch {
     throw badRequest('continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)');
+  }
+}
+
+/**
+ * Runs compare-and-swap attempts until one returns a result; each attempt gets its own admission
+ * transaction, reverted (reservations released) unless the attempt committed it.
+ */
+async function retryWithTransactions<T>(attempt: (n: number, transaction: AdmissionTransaction) => Promise<T | undefined>): Promise<T> {
+  for (let n = 0; ; n++) {
+    const transaction = new AdmissionTransaction();
+    try {
+      const done = await attempt(n, transaction);
+      if (done) return done;
+    } finally {
+      await transaction.revert();
+    }
   }
 }

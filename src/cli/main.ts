@@ -27,7 +27,8 @@ Usage:
                                                copy the sqlite datastore out/in (database only, not tls/ or token;
                                                the server must be stopped)
   navarch certificate rotate [--data-dir DIR]  re-issue the serving and admin certificates (the CA is kept)
-  navarch reset [--data-dir DIR] [--yes]       stop the server, remove its pods, host network state and data dir
+  navarch reset [--data-dir DIR] [--network-name NAME] [--yes]
+                                               stop the server, remove its pods, host network state and data dir
                                                (without --yes: only list what would be removed)
   navarch kubectl ARGS...                      run kubectl against the local cluster
   navarch dashboard [--data-dir DIR]           print the dashboard URL and a sign-in token

@@ -6,6 +6,7 @@ import https from 'node:https';
 import net from 'node:net';
 import type { Clock, TimerHandle } from '../client/clock.js';
 import type { RuntimeService } from '../runtime/types.js';
+import { grpcProbe } from './grpc-probe.js';
 
 export type ProbeKind = 'liveness' | 'readiness' | 'startup';
 export type ProbeResult = 'success' | 'failure';
@@ -34,11 +35,11 @@ export async function runHandler(runtime: RuntimeService, target: ProbeTarget, h
   }
   const port = handler.httpGet?.port ?? handler.tcpSocket?.port ?? handler.grpc?.port;
   const resolvedPort = typeof port === 'number' ? port : Number.isFinite(Number(port)) ? Number(port) : (target.container.ports ?? []).find((p: any) => p.name === port)?.containerPort;
-  if (handler.grpc) return { result: 'failure', output: 'gRPC probes are not supported by this kubelet' };
   if (!resolvedPort) return { result: 'failure', output: `port ${port} not found in container ${target.containerName}` };
   const host = handler.httpGet?.host ?? handler.tcpSocket?.host ?? target.podIP;
   if (!host) return { result: 'failure', output: 'the pod network is not reachable from this node' };
   if (handler.tcpSocket) return tcpProbe(host, resolvedPort, timeoutSeconds);
+  if (handler.grpc) return grpcProbe(host, resolvedPort, handler.grpc.service ?? '', timeoutSeconds);
   if (handler.httpGet) return httpProbe(host, resolvedPort, handler.httpGet, timeoutSeconds);
   return { result: 'failure', output: 'probe has no handler' };
 }

@@ -9,11 +9,11 @@ import { collectApiStatus, collectLocalStatus, formatStatus, kubeconfigPath } fr
 import { forceRotateLeafCertificates } from './cert-rotation.js';
 import { describeReset, planNetworkCleanup, readHostNetworkState, runHostCommands } from './reset.js';
 
-function dataDirOf(rest: string[], booleans: string[] = []): { dataDir: string; dataDirFlag: string; positional: string[]; has: (f: string) => boolean } {
+function dataDirOf(rest: string[], booleans: string[] = []): { dataDir: string; dataDirFlag: string; positional: string[]; has: (f: string) => boolean; value: (f: string) => string | undefined } {
   const args = parseArgs(rest, new Set(booleans));
   const given = flag(args, 'data-dir');
   const dataDir = resolve(given ?? defaultDataDir());
-  return { dataDir, dataDirFlag: given ? ` --data-dir ${given}` : '', positional: args.positional, has: (f) => args.flags.has(f) };
+  return { dataDir, dataDirFlag: given ? ` --data-dir ${given}` : '', positional: args.positional, has: (f) => args.flags.has(f), value: (f) => flag(args, f) };
 }
 
 export async function runStatusCommand(rest: string[]): Promise<number> {
@@ -90,13 +90,14 @@ export async function runCertificateCommand(rest: string[]): Promise<number> {
 }
 
 export async function runResetCommand(rest: string[]): Promise<number> {
-  const { dataDir, dataDirFlag, has } = dataDirOf(rest, ['yes']);
-  const networkName = 'navarch';
+  const { dataDir, dataDirFlag, has, value } = dataDirOf(rest, ['yes']);
+  // The server's --network-name (host bridge <name>0, chains <NAME>-*): reset removes only that network's state.
+  const networkName = value('network-name') ?? 'navarch';
   const pid = runningServerPid(dataDir);
   const hasPods = existsSync(join(dataDir, 'node', 'oci'));
   const plan = planNetworkCleanup(networkName, readHostNetworkState());
   if (!has('yes')) {
-    console.log(`navarch reset would:\n${describeReset(dataDir, pid, hasPods, plan)}\n\nRun 'navarch reset${dataDirFlag} --yes' to do it.`);
+    console.log(`navarch reset would:\n${describeReset(dataDir, pid, hasPods, plan)}\n\nRun 'navarch reset${dataDirFlag}${networkName === 'navarch' ? '' : ` --network-name ${networkName}`} --yes' to do it.`);
     return 1;
   }
   if (pid) console.log(`stopped navarch server (pid ${await stopServer(dataDir)})`);
