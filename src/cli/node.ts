@@ -72,6 +72,8 @@ export async function startNode(config: NodeConfig, transport: Transport, signal
   let images: NodeImageService | undefined;
   let network: PodNetwork;
   let networking: NodeNetworking | undefined;
+  /** Releases the runtime's agent-side helpers (pre-warmed standby shims); pods keep running. */
+  let closeRuntime: () => Promise<void> = async () => undefined;
   const nodeSignal = new AbortController();
   signal.addEventListener('abort', () => nodeSignal.abort(), { once: true });
 
@@ -92,11 +94,14 @@ export async function startNode(config: NodeConfig, transport: Transport, signal
     }
     if (config.runtime === 'process') {
       // One handler, but named: a RuntimeClass asking for another one fails as in containerd.
-      runtime = withImageService(new MultiRuntime({ defaultHandler: 'process', handlers: { process: new ProcessRuntime({ root: join(root, 'process') }) } }), images);
+      const multi = new MultiRuntime({ defaultHandler: 'process', handlers: { process: new ProcessRuntime({ root: join(root, 'process') }) } });
+      closeRuntime = () => multi.close();
+      runtime = withImageService(multi, images);
       network = noopPodNetwork({ nodeIP });
     } else {
       preflight(config.runtime);
       const multi = ociNodeRuntimes(config.runtime, root, images);
+      closeRuntime = () => multi.close();
       runtime = withImageService(multi, images);
       const names = hostNetworkNames(config.networkName);
       networking = await startNodeNetworking({
@@ -144,6 +149,7 @@ export async function startNode(config: NodeConfig, transport: Transport, signal
     async stop() {
       nodeSignal.abort();
       await kubelet.stop();
+      await closeRuntime();
       if (networking) await networking.stopped;
     },
   };

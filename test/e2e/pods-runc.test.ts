@@ -4,6 +4,7 @@
 // Traffic stays on this machine: pod IPs on the test server's own bridge, ClusterIPs in a test range.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { startServer, type TestServer, eventually } from './harness.js';
 
 
@@ -90,5 +91,20 @@ describe('pods on runc with the real kubectl', { skip: process.getuid?.() !== 0 
     assert.match(out, /<h1>made by init<\/h1>/);
     assert.match(out, /Name:\s+web\.default\.svc\.cluster\.local/);
     assert.equal(pod('client').status.phase, 'Succeeded');
+  });
+
+  // Last: it stops the server. Pods outlive it (a restarted node adopts them); the idle
+  // pre-warmed shims must not — each is a Node process of ~40 MB RSS.
+  test('stopping the server leaves its pods running and no idle standby shim behind', async () => {
+    assert.equal(pod('web').status.phase, 'Running');
+    const shims = () => execFileSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' }).split('\n')
+      .filter((l) => l.includes('shim.mjs') && l.includes(server.dataDir))
+      .map((l) => Number(l.trim().split(/\s+/)[0]));
+    // A shim that took a container supervises a child (`runc run`); an idle standby has none.
+    const idleShims = () => shims().filter((pid) => spawnSync('ps', ['--ppid', String(pid), '-o', 'pid='], { encoding: 'utf8' }).stdout.trim() === '');
+    await server.kill('SIGTERM');
+    const idle = await eventually(() => (idleShims().length === 0 ? 'none' : undefined), 'no idle shim left', 10_000).catch(() => idleShims().join(','));
+    assert.equal(idle, 'none', `idle shims still running: ${idle}`);
+    assert.ok(shims().length > 0, 'the pods\' shims keep running');
   });
 });
