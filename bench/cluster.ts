@@ -175,6 +175,8 @@ interface ClusterRound {
   /** Per node, first seen Ready after the call, ms. */
   nodeReadyMs: Record<string, number>;
   serverSpawnToReadyzMs: number;
+  /** Per agent, from its spawn to its Node first seen Ready. */
+  agentSpawnToReadyMs: number[];
   callToServerReadyzMs: number;
   deleteMs: number;
   server: { rssKb: number; pssKb: number; shims: { rssKb: number; pssKb: number }[] };
@@ -202,6 +204,8 @@ async function clusterRound(cli: ClusterCli, round: number): Promise<ClusterRoun
       // createCluster's own progress lines mark when it spawned the server and when /readyz answered.
       if (/^\s+server \S+ starting \(pid/.test(line)) marks.serverSpawned = performance.now();
       if (/^\s+server ready after/.test(line)) marks.serverReady = performance.now();
+      const agent = /^\s+agent (\S+) starting in netns/.exec(line);
+      if (agent) marks[`agent ${agent[1]}`] = performance.now();
     },
   };
   const kubeconfig = () => { const s = loadState(root, name); return s ? join(s.nodes[0]!.dataDir, 'kubeconfig') : undefined; };
@@ -229,6 +233,7 @@ async function clusterRound(cli: ClusterCli, round: number): Promise<ClusterRoun
       createMs, allReadyMs,
       nodeReadyMs: Object.fromEntries([...readyAt].map(([n, t]) => [n.slice(name.length + 1), t - t0])),
       serverSpawnToReadyzMs: marks.serverReady! - marks.serverSpawned!,
+      agentSpawnToReadyMs: agents.map((a) => (readyAt.get(a.name) ?? NaN) - (marks[`agent ${a.name}`] ?? NaN)),
       callToServerReadyzMs: marks.serverReady! - t0,
       deleteMs,
       server: serverMem,
@@ -269,6 +274,7 @@ async function clusterCreate(rounds: number): Promise<BenchResult> {
       '3 nodes Ready (from the call), median ms': allReady,
       'each node first seen Ready, median ms': nodeNames.map((n) => `${n} ${median(clusters.map((r) => r.nodeReadyMs[n] ?? NaN)).toFixed(0)}`).join(', '),
       'cluster server spawned → /readyz, median ms': m((r) => r.serverSpawnToReadyzMs),
+      'agent spawned → its node Ready, median ms (of both agents)': median(clusters.flatMap((r) => r.agentSpawnToReadyMs)),
       'call → cluster server /readyz, median ms (includes bridge setup and the busybox image)': m((r) => r.callToServerReadyzMs),
       'baseline: one server spawned → /readyz, median ms': b((r) => r.readyzMs),
       'baseline: one server spawned → its node Ready, median ms': b((r) => r.nodeReadyMs),
