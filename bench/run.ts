@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { controlPlaneBenchmarks } from './control-plane.js';
 import { componentBenchmarks } from './components.js';
 import { podBenchmarks } from './pods.js';
+import { clusterBenchmarks } from './cluster.js';
 
 export interface BenchResult {
   name: string;
@@ -17,7 +18,7 @@ export interface BenchResult {
 
 export type Benchmark = { name: string; run(): Promise<BenchResult> };
 
-const registry: Benchmark[] = [...controlPlaneBenchmarks, ...componentBenchmarks, ...podBenchmarks];
+const registry: Benchmark[] = [...controlPlaneBenchmarks, ...componentBenchmarks, ...podBenchmarks, ...clusterBenchmarks];
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);
