@@ -293,4 +293,19 @@ describe('statefulset controller', () => {
       await pods(h.client).patch('default', 'db-1', 'merge', { metadata: { labels: { app: 'mine' } } });
       await eventually(h.clock, async () => !(await pods(h.client).get('default', 'db-1')).metadata.ownerReferences, 'released', { advanceMs: 0 });
     }));
+  test('retention policy: a claim made before the set gets the set ownerReference under whenDeleted=Delete and loses it under Retain', () =>
+    withSets(async (h) => {
+      const claims = h.client.resource(persistentVolumeClaimsResource);
+      const pre = await claims.create('default', { apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'data-kept-0' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } });
+      const set = await sets(h).create('default', statefulSet('kept', { replicas: 1, persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Delete' } }));
+      await expectPods(h, 'kept', ['kept-0']);
+      const owned = await eventually(h.clock, async () => {
+        const c = await claims.get('default', 'data-kept-0');
+        return c.metadata.ownerReferences?.length === 1 && c;
+      }, 'claim owned by the set', { advanceMs: 0 });
+      assert.equal(owned.metadata.uid, pre.metadata.uid, 'the existing claim, not a new one');
+      assert.deepEqual(owned.metadata.ownerReferences, [{ apiVersion: 'apps/v1', kind: 'StatefulSet', name: 'kept', uid: set.metadata.uid, controller: false, blockOwnerDeletion: true }]);
+      await sets(h).patch('default', 'kept', 'merge', { spec: { persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Retain' } } });
+      await eventually(h.clock, async () => !(await claims.get('default', 'data-kept-0')).metadata.ownerReferences, 'set reference removed', { advanceMs: 0 });
+    }));
 });

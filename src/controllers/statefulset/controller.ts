@@ -179,6 +179,29 @@ export function createStatefulSetController(options: StatefulSetControllerOption
     }
   }
 
+  /**
+   * Kubernetes' updatePodClaimForRetentionPolicy: the only claim "adoption" it does. A live
+   * replica's existing claims (also ones made before the set, or under an older policy) carry
+   * the set's ownerReference exactly when whenDeleted=Delete; never a controller reference.
+   */
+  async function syncClaimRetention(set: KubeObject, ordinal: number): Promise<void> {
+    const wantSetRef = retentionPolicy(set).whenDeleted === 'Delete';
+    for (const template of (set.spec?.volumeClaimTemplates ?? []) as KubeObject[]) {
+      const existing = claims.getIndexer().getByName(set.metadata.namespace, claimName(template, set, ordinal));
+      if (!existing) continue;
+      const refs = existing.metadata.ownerReferences ?? [];
+      const hasSetRef = refs.some((r) => r.uid === set.metadata.uid);
+      if (hasSetRef === wantSetRef) continue;
+      const ownerReferences = wantSetRef ? [...refs, { ...newControllerRef(set, stsKind.apiVersion, stsKind.kind), controller: false }] : refs.filter((r) => r.uid !== set.metadata.uid);
+      const { ownerReferences: _previous, ...rest } = existing.metadata;
+      const metadata = ownerReferences.length ? { ...rest, ownerReferences } : rest;
+      // Claims have no event handler here: a conflict (stale cache) must fail the sync so it is retried.
+      await claimClient.update({ ...existing, metadata }).catch((err) => {
+        if (!isNotFound(err)) throw err;
+      });
+    }
+  }
+
   async function createPod(set: KubeObject, pod: KubeObject, ordinal: number): Promise<void> {
     await ensureClaims(set, ordinal, pod.metadata.name!);
     try {
@@ -226,6 +249,7 @@ export function createStatefulSetController(options: StatefulSetControllerOption
 
     for (let ordinal = start; ordinal < end; ordinal++) {
       const pod = own.get(ordinal);
+      if (pod && !isTerminating(pod)) await syncClaimRetention(set, ordinal);
       if (!pod) {
         const [template, hash] = templateFor(ordinal);
         await createPod(set, newStatefulSetPod(set, template, hash, ordinal), ordinal);
