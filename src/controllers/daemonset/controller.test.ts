@@ -208,4 +208,22 @@ describe('daemonset controller', () => {
       assert.equal(after.find((p) => nodeOfDaemonPod(p) === 'node-2')!.metadata.labels!.v, '2');
       assert.equal(after.filter((p) => p.metadata.labels!.v === '2').length, 1);
     }));
+  test('adopts a matching orphan on its node instead of creating a second pod there; releases a pod whose labels stop matching', () =>
+    withCluster(async (h) => {
+      const orphan = await pods(h.client).create('default', { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'hand-made', labels: { app: 'agent' } }, spec: { nodeName: 'node-2', containers: [{ name: 'c', image: 'busybox:1' }] } });
+      // OnDelete: the adopted pod has no controller-revision-hash, so a RollingUpdate would replace it.
+      const ds = await h.client.resource(daemonSetsResource).create('default', daemonSet('agent', { updateStrategy: { type: 'OnDelete' } }));
+      const list = await podsOnNodes(h, 'agent', ['node-1', 'node-2', 'node-3']);
+      assert.equal(list.find((p) => nodeOfDaemonPod(p) === 'node-2')!.metadata.name, 'hand-made', 'no second pod on node-2');
+      const adopted = await pods(h.client).get('default', 'hand-made');
+      assert.equal(adopted.metadata.uid, orphan.metadata.uid);
+      assert.deepEqual(adopted.metadata.ownerReferences, [{ apiVersion: 'apps/v1', kind: 'DaemonSet', name: 'agent', uid: ds.metadata.uid, controller: true, blockOwnerDeletion: true }]);
+
+      // Relabelled out of the selector: released, and node-2 gets a daemon pod of its own.
+      await pods(h.client).patch('default', 'hand-made', 'merge', { metadata: { labels: { app: 'mine' } } });
+      await eventually(h.clock, async () => !(await pods(h.client).get('default', 'hand-made')).metadata.ownerReferences, 'released', { advanceMs: 0 });
+      const after = await podsOnNodes(h, 'agent', ['node-1', 'node-2', 'node-3']);
+      assert.ok(!after.some((p) => p.metadata.name === 'hand-made'));
+      assert.ok(after.every((p) => p.metadata.ownerReferences?.[0]?.uid === ds.metadata.uid));
+    }));
 });

@@ -18,6 +18,7 @@ import { toleratesTaint, type Toleration } from '../../scheduler/plugins/taint-t
 import type { Taint } from '../../scheduler/node-info.js';
 import { scaledValue } from '../deployment/rolling.js';
 import { runController, type Controller, type ReconcileResult } from '../framework/controller.js';
+import { claimPods, liveOwner } from '../framework/claim.js';
 import { controllerUidIndexFunc, getControllerOf, newControllerRef } from '../framework/controller-ref.js';
 import type { EventRecorder } from '../framework/events.js';
 import { ControllerExpectations } from '../framework/expectations.js';
@@ -114,6 +115,14 @@ export function createDaemonSetController(options: DaemonSetControllerOptions): 
     return ds && ds.metadata.uid === ref.uid ? ds : undefined;
   }
 
+  /** An orphan wakes every DaemonSet that selects it, so one of them can adopt it. */
+  function enqueueSelecting(pod: KubeObject) {
+    if (!pod.metadata.labels) return;
+    for (const ds of daemonSets.getIndexer().listByNamespace(pod.metadata.namespace!)) {
+      if (matches(labelSelectorAsSelector(ds.spec?.selector), pod.metadata.labels)) enqueue(ds);
+    }
+  }
+
   daemonSets.addEventHandler({
     onAdd: enqueue,
     onUpdate: (_old, ds) => enqueue(ds),
@@ -135,6 +144,10 @@ export function createDaemonSetController(options: DaemonSetControllerOptions): 
   });
   pods.addEventHandler({
     onAdd(pod) {
+      if (!getControllerOf(pod)) {
+        if (!pod.metadata.deletionTimestamp) enqueueSelecting(pod);
+        return;
+      }
       const ds = ownerOf(pod);
       if (!ds) return;
       if (pod.metadata.deletionTimestamp) expectations.deletionObserved(objectKey(ds), objectKey(pod));
@@ -143,7 +156,15 @@ export function createDaemonSetController(options: DaemonSetControllerOptions): 
     },
     onUpdate(old, pod) {
       if (old.metadata.resourceVersion === pod.metadata.resourceVersion) return;
+      const oldOwner = ownerOf(old);
       const ds = ownerOf(pod);
+      // Released (or re-owned): the previous owner must recount.
+      if (oldOwner && oldOwner.metadata.uid !== ds?.metadata.uid) enqueue(oldOwner);
+      if (!getControllerOf(pod)) {
+        const labelsChanged = JSON.stringify(old.metadata.labels ?? {}) !== JSON.stringify(pod.metadata.labels ?? {});
+        if (!pod.metadata.deletionTimestamp && (labelsChanged || getControllerOf(old))) enqueueSelecting(pod);
+        return;
+      }
       if (!ds) return;
       if (pod.metadata.deletionTimestamp) expectations.deletionObserved(objectKey(ds), objectKey(pod));
       enqueue(ds);
@@ -375,7 +396,8 @@ export function createDaemonSetController(options: DaemonSetControllerOptions): 
       return;
     }
     const selector = labelSelectorAsSelector(ds.spec?.selector);
-    const own = pods.getIndexer().byIndex(podsRelatedIndex, ds.metadata.uid!).filter((p) => matches(selector, p.metadata.labels));
+    // Kubernetes' getDaemonPods: every pod of the namespace is a candidate, so orphans are adopted and strays released.
+    const own = await claimPods({ owner: ds, ...dsKind, selector, pods: podClient, getOwner: liveOwner(dsClient, ds) }, pods.getIndexer().listByNamespace(namespace!));
     const podsByNode = new Map<string, KubeObject[]>();
     for (const pod of own) {
       const node = nodeOfDaemonPod(pod);

@@ -11,6 +11,7 @@ import type { Logger, SharedInformerFactory } from '../../client/informer.js';
 import { objectFromDeleted } from '../../client/informer.js';
 import { RateLimitingQueue } from '../../client/workqueue.js';
 import { runController, type Controller, type ReconcileResult } from '../framework/controller.js';
+import { claimPods, liveOwner } from '../framework/claim.js';
 import { controllerUidIndexFunc, getControllerOf, newControllerRef } from '../framework/controller-ref.js';
 import type { EventRecorder } from '../framework/events.js';
 import { ControllerExpectations } from '../framework/expectations.js';
@@ -164,66 +165,6 @@ function createReplicaManager(owner: OwnerKind, options: ReplicaSetControllerOpt
     },
   });
 
-  /** A live read, so we never adopt for an owner that was deleted or replaced meanwhile. */
-  async function canAdopt(rs: KubeObject): Promise<boolean> {
-    try {
-      const fresh = await ownerClient.get(rs.metadata.namespace, rs.metadata.name!);
-      return fresh.metadata.uid === rs.metadata.uid && !fresh.metadata.deletionTimestamp;
-    } catch (err) {
-      if (isNotFound(err)) return false;
-      throw err;
-    }
-  }
-
-  /** Kubernetes' PodControllerRefManager.ClaimPods: adopt matching orphans, release non-matching pods. */
-  async function claimPods(rs: KubeObject, selector: Selector, candidates: KubeObject[]): Promise<KubeObject[]> {
-    const claimed: KubeObject[] = [];
-    let adoptable: boolean | undefined;
-    for (const pod of candidates) {
-      const ref = getControllerOf(pod);
-      const selected = matches(selector, pod.metadata.labels);
-      if (ref) {
-        if (ref.uid !== rs.metadata.uid) continue;
-        if (selected) {
-          claimed.push(pod);
-          continue;
-        }
-        if (rs.metadata.deletionTimestamp) continue;
-        await releasePod(rs, pod);
-        continue;
-      }
-      if (!selected || rs.metadata.deletionTimestamp || pod.metadata.deletionTimestamp) continue;
-      adoptable ??= await canAdopt(rs);
-      if (!adoptable) continue;
-      const adopted = await adoptPod(rs, pod);
-      if (adopted) claimed.push(adopted);
-    }
-    return claimed;
-  }
-
-  async function adoptPod(rs: KubeObject, pod: KubeObject): Promise<KubeObject | undefined> {
-    const refs = [...(pod.metadata.ownerReferences ?? []), newControllerRef(rs, owner.apiVersion, owner.kind)];
-    try {
-      return await podClient.patch(pod.metadata.namespace, pod.metadata.name!, 'merge', {
-        metadata: { ownerReferences: refs, resourceVersion: pod.metadata.resourceVersion },
-      });
-    } catch (err) {
-      if (isNotFound(err)) return undefined;
-      throw err;
-    }
-  }
-
-  async function releasePod(rs: KubeObject, pod: KubeObject): Promise<void> {
-    const refs = (pod.metadata.ownerReferences ?? []).filter((r) => r.uid !== rs.metadata.uid);
-    try {
-      await podClient.patch(pod.metadata.namespace, pod.metadata.name!, 'merge', {
-        metadata: { ownerReferences: refs.length ? refs : null, resourceVersion: pod.metadata.resourceVersion },
-      });
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-    }
-  }
-
   function podFromTemplate(rs: KubeObject): KubeObject {
     const template = rs.spec?.template ?? {};
     const metadata: KubeObject['metadata'] = {
@@ -355,7 +296,7 @@ function createReplicaManager(owner: OwnerKind, options: ReplicaSetControllerOpt
     const needsSync = expectations.satisfied(key);
     const selector = owner.selectorOf(rs);
     const candidates = pods.getIndexer().listByNamespace(namespace!).filter(isPodActive);
-    const active = await claimPods(rs, selector, candidates);
+    const active = await claimPods({ owner: rs, apiVersion: owner.apiVersion, kind: owner.kind, selector, pods: podClient, getOwner: liveOwner(ownerClient, rs) }, candidates);
     let manageError: unknown;
     if (needsSync && !rs.metadata.deletionTimestamp) {
       try {

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import type { KubeObject } from '../../api/types.js';
 import { eventsFor, eventually, listPods, pods, setPodRunning, startHarness, type Harness } from '../testing.js';
 import { controllerRevisionsResource } from '../daemonset/history.js';
-import { createStatefulSetController, ordinalOf, persistentVolumeClaimsResource, statefulSetsResource } from './controller.js';
+import { createStatefulSetController, ordinalOf, statefulSetMaxUnavailable, persistentVolumeClaimsResource, statefulSetsResource } from './controller.js';
 
 function statefulSet(name: string, spec: Record<string, any> = {}): KubeObject {
   return {
@@ -71,6 +71,26 @@ describe('ordinalOf', () => {
     test(`${pod} → ${want}`, () => assert.equal(ordinalOf(set, { metadata: { name: pod } }), want));
   }
 });
+
+describe('statefulSetMaxUnavailable', () => {
+  for (const [value, replicas, want] of [[undefined, 5, 1], [2, 5, 2], ['50%', 5, 2], ['10%', 5, 1], ['100%', 4, 4], ['3', 10, 3]] as const) {
+    test(`${value} of ${replicas} → ${want}`, () => assert.equal(statefulSetMaxUnavailable(value, replicas), want));
+  }
+});
+
+const terminatingNames = async (h: Harness, app: string) => names((await listPods(h.client, 'default', `app=${app}`)).filter((p) => p.metadata.deletionTimestamp));
+
+/** Updates the image and waits for the first wave of terminations, which must be exactly `wave`. */
+async function expectWave(h: Harness, app: string, wave: string[]) {
+  const got = await eventually(h.clock, async () => {
+    const t = await terminatingNames(h, app);
+    return t.length >= wave.length && t;
+  }, `${wave.join(',')} terminating`, { advanceMs: 0 });
+  // Let the controller run again: nothing beyond the wave may start while it is unavailable.
+  await h.clock.advance(10);
+  assert.deepEqual(await terminatingNames(h, app), wave);
+  assert.deepEqual(got, wave);
+}
 
 describe('statefulset controller', () => {
   test('0→3 in order with stable identity and one claim per ordinal; then 3→5→2 in order, claims retained', () =>
@@ -214,5 +234,78 @@ describe('statefulset controller', () => {
       const pod1 = list.find((p) => p.metadata.name === 'db-1')!;
       await eventually(h.clock, async () => (await claims.get('default', 'data-db-1')).metadata.ownerReferences?.some((r) => r.kind === 'Pod' && r.uid === pod1.metadata.uid), 'claim follows condemned pod', { advanceMs: 0 });
       assert.ok(!(await claims.get('default', 'data-db-0')).metadata.ownerReferences!.some((r) => r.kind === 'Pod'));
+    }));
+  test('maxUnavailable 50% of 4 with partition 1: two pods at a time from the top, never below the partition', () =>
+    withSets(async (h) => {
+      await sets(h).create('default', statefulSet('mu', { replicas: 4, podManagementPolicy: 'Parallel', volumeClaimTemplates: [], updateStrategy: { type: 'RollingUpdate', rollingUpdate: { partition: 1, maxUnavailable: '50%' } } }));
+      for (const p of await expectPods(h, 'mu', ['mu-0', 'mu-1', 'mu-2', 'mu-3'])) await makeReady(h, p.metadata.name!);
+      await eventually(h.clock, async () => (await sets(h).get('default', 'mu')).status?.readyReplicas === 4, 'ready', { advanceMs: 0 });
+      await sets(h).patch('default', 'mu', 'merge', { spec: { template: { spec: { containers: [{ name: 'c', image: 'cassandra:2' }] } } } });
+      await expectWave(h, 'mu', ['mu-2', 'mu-3']);
+      for (const n of ['mu-2', 'mu-3']) await pods(h.client).delete('default', n, { gracePeriodSeconds: 0 });
+      const image = async (n: string) => (await pods(h.client).get('default', n).catch(() => undefined))?.spec.containers[0].image;
+      await eventually(h.clock, async () => (await image('mu-2')) === 'cassandra:2' && (await image('mu-3')) === 'cassandra:2', 'mu-2, mu-3 recreated', { advanceMs: 0 });
+      // Still unavailable: the budget is spent, mu-1 waits.
+      await h.clock.advance(10);
+      assert.deepEqual(await terminatingNames(h, 'mu'), []);
+      await makeReady(h, 'mu-2');
+      // One of two back: one slot free, so mu-1 (the last one above the partition) goes.
+      await expectWave(h, 'mu', ['mu-1']);
+      await pods(h.client).delete('default', 'mu-1', { gracePeriodSeconds: 0 });
+      await eventually(h.clock, async () => (await image('mu-1')) === 'cassandra:2', 'mu-1 recreated', { advanceMs: 0 });
+      for (const n of ['mu-1', 'mu-3']) await makeReady(h, n);
+      const s = await eventually(h.clock, async () => {
+        const got = await sets(h).get('default', 'mu');
+        return got.status?.updatedReplicas === 3 && got.status?.readyReplicas === 4 && got;
+      }, 'three updated', { advanceMs: 0 });
+      assert.equal(await image('mu-0'), 'cassandra:1', 'below the partition stays');
+      assert.equal(s.status.currentReplicas, 1);
+    }));
+
+  test('maxUnavailable 1 (default) with Parallel: an unready pod anywhere holds the update', () =>
+    withSets(async (h) => {
+      await sets(h).create('default', statefulSet('one', { replicas: 3, podManagementPolicy: 'Parallel', volumeClaimTemplates: [] }));
+      const list = await expectPods(h, 'one', ['one-0', 'one-1', 'one-2']);
+      for (const p of list) await makeReady(h, p.metadata.name!);
+      await setPodRunning(h.client, h.clock, await pods(h.client).get('default', 'one-0'), false, 'node-a');
+      await eventually(h.clock, async () => (await sets(h).get('default', 'one')).status?.readyReplicas === 2, 'one-0 unready', { advanceMs: 0 });
+      await sets(h).patch('default', 'one', 'merge', { spec: { template: { spec: { containers: [{ name: 'c', image: 'cassandra:2' }] } } } });
+      await eventually(h.clock, async () => (await sets(h).get('default', 'one')).status?.observedGeneration === 2, 'observed', { advanceMs: 0 });
+      await h.clock.advance(10);
+      assert.deepEqual(await terminatingNames(h, 'one'), [], 'the unavailable one-0 uses the whole budget');
+      await makeReady(h, 'one-0');
+      await expectWave(h, 'one', ['one-2']);
+    }));
+
+  test('adopts an orphan named <set>-<ordinal> that matches the selector, not one with another name; releases it when relabelled', () =>
+    withSets(async (h) => {
+      const podSpec = { containers: [{ name: 'c', image: 'cassandra:1' }] };
+      const orphan = await pods(h.client).create('default', { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'db-1', labels: { app: 'db' } }, spec: podSpec });
+      await pods(h.client).create('default', { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'stray', labels: { app: 'db' } }, spec: podSpec });
+      const set = await sets(h).create('default', statefulSet('db', { replicas: 2, podManagementPolicy: 'Parallel', volumeClaimTemplates: [], updateStrategy: { type: 'OnDelete' } }));
+      await eventually(h.clock, async () => (await pods(h.client).get('default', 'db-1')).metadata.ownerReferences?.length === 1, 'db-1 adopted', { advanceMs: 0 });
+      const adopted = await pods(h.client).get('default', 'db-1');
+      assert.equal(adopted.metadata.uid, orphan.metadata.uid, 'the same pod, not a replacement');
+      assert.deepEqual(adopted.metadata.ownerReferences, [{ apiVersion: 'apps/v1', kind: 'StatefulSet', name: 'db', uid: set.metadata.uid, controller: true, blockOwnerDeletion: true }]);
+      await eventually(h.clock, async () => (await pods(h.client).get('default', 'db-0').catch(() => undefined))?.metadata.ownerReferences?.[0]?.uid === set.metadata.uid, 'db-0 created', { advanceMs: 0 });
+      assert.equal((await pods(h.client).get('default', 'stray')).metadata.ownerReferences, undefined, 'not a member of the set');
+      await eventually(h.clock, async () => (await sets(h).get('default', 'db')).status?.replicas === 2, 'status counts the adopted pod', { advanceMs: 0 });
+      await pods(h.client).patch('default', 'db-1', 'merge', { metadata: { labels: { app: 'mine' } } });
+      await eventually(h.clock, async () => !(await pods(h.client).get('default', 'db-1')).metadata.ownerReferences, 'released', { advanceMs: 0 });
+    }));
+  test('retention policy: a claim made before the set gets the set ownerReference under whenDeleted=Delete and loses it under Retain', () =>
+    withSets(async (h) => {
+      const claims = h.client.resource(persistentVolumeClaimsResource);
+      const pre = await claims.create('default', { apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'data-kept-0' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } });
+      const set = await sets(h).create('default', statefulSet('kept', { replicas: 1, persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Delete' } }));
+      await expectPods(h, 'kept', ['kept-0']);
+      const owned = await eventually(h.clock, async () => {
+        const c = await claims.get('default', 'data-kept-0');
+        return c.metadata.ownerReferences?.length === 1 && c;
+      }, 'claim owned by the set', { advanceMs: 0 });
+      assert.equal(owned.metadata.uid, pre.metadata.uid, 'the existing claim, not a new one');
+      assert.deepEqual(owned.metadata.ownerReferences, [{ apiVersion: 'apps/v1', kind: 'StatefulSet', name: 'kept', uid: set.metadata.uid, controller: false, blockOwnerDeletion: true }]);
+      await sets(h).patch('default', 'kept', 'merge', { spec: { persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Retain' } } });
+      await eventually(h.clock, async () => !(await claims.get('default', 'data-kept-0')).metadata.ownerReferences, 'set reference removed', { advanceMs: 0 });
     }));
 });

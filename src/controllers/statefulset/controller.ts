@@ -4,8 +4,9 @@
 // when the pod goes. OrderedReady creates in ascending order, each pod Running and Ready before
 // the next, and removes in descending order one at a time; Parallel does both at once.
 // Updates go through ControllerRevisions: RollingUpdate replaces pods from the highest ordinal
-// down to the partition, one at a time; OnDelete waits for the user to delete pods.
+// down to the partition, up to rollingUpdate.maxUnavailable at a time; OnDelete waits for the user to delete pods.
 import type { KubeObject } from '../../api/types.js';
+import { labelSelectorAsSelector, matches } from '../../api/selectors/labels.js';
 import type { Client, ResourceRef } from '../../client/client.js';
 import { objectKey, splitObjectKey } from '../../client/client.js';
 import type { Clock } from '../../client/clock.js';
@@ -13,7 +14,9 @@ import { isAlreadyExists, isConflict, isNotFound } from '../../client/errors.js'
 import type { Logger, SharedInformerFactory } from '../../client/informer.js';
 import { objectFromDeleted } from '../../client/informer.js';
 import { RateLimitingQueue } from '../../client/workqueue.js';
+import { scaledValue } from '../deployment/rolling.js';
 import { runController, type Controller, type ReconcileResult } from '../framework/controller.js';
+import { claimPods, liveOwner } from '../framework/claim.js';
 import { controllerUidIndexFunc, getControllerOf, newControllerRef } from '../framework/controller-ref.js';
 import type { EventRecorder } from '../framework/events.js';
 import { isPodAvailable, isPodReady, msUntilAvailable } from '../framework/pods.js';
@@ -70,6 +73,15 @@ export function newStatefulSetPod(set: KubeObject, template: any, revisionHash: 
   return { apiVersion: 'v1', kind: 'Pod', metadata, spec };
 }
 
+/**
+ * spec.updateStrategy.rollingUpdate.maxUnavailable as a pod count: an int, or a percentage of
+ * replicas rounded down (Kubernetes' getStatefulSetMaxUnavailable), never below 1 so an update
+ * always makes progress. Defaults to 1.
+ */
+export function statefulSetMaxUnavailable(value: number | string | undefined, replicas: number): number {
+  return Math.max(1, scaledValue(value ?? 1, replicas, false));
+}
+
 const isRunningAndReady = (pod: KubeObject) => pod.status?.phase === 'Running' && isPodReady(pod);
 const isTerminating = (pod: KubeObject) => !!pod.metadata.deletionTimestamp;
 const isFailed = (pod: KubeObject) => pod.status?.phase === 'Failed';
@@ -94,13 +106,27 @@ export function createStatefulSetController(options: StatefulSetControllerOption
     const set = sets.getIndexer().getByName(pod.metadata.namespace, ref.name);
     if (set && set.metadata.uid === ref.uid) enqueue(set);
   }
+  /** An orphan wakes every set that selects it and whose name it carries, so that set can adopt it. */
+  function enqueueSelecting(pod: KubeObject) {
+    if (!pod.metadata.labels || pod.metadata.deletionTimestamp) return;
+    for (const set of sets.getIndexer().listByNamespace(pod.metadata.namespace!)) {
+      if (ordinalOf(set, pod) !== undefined && matches(labelSelectorAsSelector(set.spec?.selector), pod.metadata.labels)) enqueue(set);
+    }
+  }
+  const onPodChange = (old: KubeObject | undefined, pod: KubeObject) => {
+    // Released or re-owned: the previous owner must recount.
+    const oldRef = old && getControllerOf(old);
+    if (old && oldRef && oldRef.uid !== getControllerOf(pod)?.uid) enqueueOwner(old);
+    if (getControllerOf(pod)) enqueueOwner(pod);
+    else if (!old || oldRef || JSON.stringify(old.metadata.labels ?? {}) !== JSON.stringify(pod.metadata.labels ?? {})) enqueueSelecting(pod);
+  };
 
   sets.addEventHandler({ onAdd: enqueue, onUpdate: (_o, s) => enqueue(s), onDelete: () => undefined });
   pods.addEventHandler({
-    onAdd: enqueueOwner,
+    onAdd: (pod) => onPodChange(undefined, pod),
     onUpdate: (old, pod) => {
       if (old.metadata.resourceVersion === pod.metadata.resourceVersion) return;
-      enqueueOwner(pod);
+      onPodChange(old, pod);
     },
     onDelete: (deleted) => enqueueOwner(objectFromDeleted(deleted)),
   });
@@ -153,6 +179,29 @@ export function createStatefulSetController(options: StatefulSetControllerOption
     }
   }
 
+  /**
+   * Kubernetes' updatePodClaimForRetentionPolicy: the only claim "adoption" it does. A live
+   * replica's existing claims (also ones made before the set, or under an older policy) carry
+   * the set's ownerReference exactly when whenDeleted=Delete; never a controller reference.
+   */
+  async function syncClaimRetention(set: KubeObject, ordinal: number): Promise<void> {
+    const wantSetRef = retentionPolicy(set).whenDeleted === 'Delete';
+    for (const template of (set.spec?.volumeClaimTemplates ?? []) as KubeObject[]) {
+      const existing = claims.getIndexer().getByName(set.metadata.namespace, claimName(template, set, ordinal));
+      if (!existing) continue;
+      const refs = existing.metadata.ownerReferences ?? [];
+      const hasSetRef = refs.some((r) => r.uid === set.metadata.uid);
+      if (hasSetRef === wantSetRef) continue;
+      const ownerReferences = wantSetRef ? [...refs, { ...newControllerRef(set, stsKind.apiVersion, stsKind.kind), controller: false }] : refs.filter((r) => r.uid !== set.metadata.uid);
+      const { ownerReferences: _previous, ...rest } = existing.metadata;
+      const metadata = ownerReferences.length ? { ...rest, ownerReferences } : rest;
+      // Claims have no event handler here: a conflict (stale cache) must fail the sync so it is retried.
+      await claimClient.update({ ...existing, metadata }).catch((err) => {
+        if (!isNotFound(err)) throw err;
+      });
+    }
+  }
+
   async function createPod(set: KubeObject, pod: KubeObject, ordinal: number): Promise<void> {
     await ensureClaims(set, ordinal, pod.metadata.name!);
     try {
@@ -200,6 +249,7 @@ export function createStatefulSetController(options: StatefulSetControllerOption
 
     for (let ordinal = start; ordinal < end; ordinal++) {
       const pod = own.get(ordinal);
+      if (pod && !isTerminating(pod)) await syncClaimRetention(set, ordinal);
       if (!pod) {
         const [template, hash] = templateFor(ordinal);
         await createPod(set, newStatefulSetPod(set, template, hash, ordinal), ordinal);
@@ -231,15 +281,23 @@ export function createStatefulSetController(options: StatefulSetControllerOption
     }
 
     if (strategy !== 'RollingUpdate') return;
-    // Highest ordinal first, down to the partition, one pod at a time.
-    for (let ordinal = end - 1; ordinal >= start + partition; ordinal--) {
+    // Kubernetes' MaxUnavailableStatefulSet (beta, on by default since 1.35): every unavailable
+    // replica counts against the budget, then old-revision pods go highest ordinal first, down to
+    // the partition. With the default of 1 this is the classic one-at-a-time update.
+    const maxUnavailable = statefulSetMaxUnavailable(set.spec?.updateStrategy?.rollingUpdate?.maxUnavailable, replicas);
+    const minReadySeconds = set.spec?.minReadySeconds ?? 0;
+    const now = clock.now();
+    let unavailable = 0;
+    for (let ordinal = start; ordinal < end; ordinal++) {
       const pod = own.get(ordinal);
-      if (!pod) return;
-      if (revisionOfPod(pod) !== updateHash && !isTerminating(pod)) {
-        await deletePod(set, pod);
-        return;
-      }
-      if (!isRunningAndReady(pod) || isTerminating(pod)) return;
+      if (!pod || isTerminating(pod) || !isRunningAndReady(pod) || !isPodAvailable(pod, minReadySeconds, now)) unavailable++;
+    }
+    let budget = maxUnavailable - unavailable;
+    for (let ordinal = end - 1; ordinal >= start + partition && budget > 0; ordinal--) {
+      const pod = own.get(ordinal);
+      if (!pod || isTerminating(pod) || revisionOfPod(pod) === updateHash) continue;
+      await deletePod(set, pod);
+      budget--;
     }
   }
 
@@ -300,7 +358,12 @@ export function createStatefulSetController(options: StatefulSetControllerOption
     const set = sets.getIndexer().getByName(namespace, name);
     if (!set || set.metadata.deletionTimestamp) return;
     const own = new Map<number, KubeObject>();
-    for (const pod of pods.getIndexer().byIndex(podsRelatedIndex, set.metadata.uid!)) {
+    // Kubernetes' getPodsForStatefulSet: ClaimPods with isMemberOf, so only `<set>-<ordinal>` pods are adopted or kept.
+    const claimed = await claimPods(
+      { owner: set, ...stsKind, selector: labelSelectorAsSelector(set.spec?.selector), filter: (p) => ordinalOf(set, p) !== undefined, pods: podClient, getOwner: liveOwner(setClient, set) },
+      pods.getIndexer().listByNamespace(namespace!),
+    );
+    for (const pod of claimed) {
       const ordinal = ordinalOf(set, pod);
       if (ordinal !== undefined) own.set(ordinal, pod);
     }
