@@ -91,7 +91,7 @@ describe('local-path reclaim on other nodes', () => {
         const pod = await helperOf(h, name);
         return pod.metadata.uid !== first.metadata.uid ? pod : false;
       }, 'second helper pod', { advanceMs: 200 });
-      assert.ok(Date.parse(retry.metadata.creationTimestamp) - Date.parse(first.metadata.creationTimestamp) >= 2000, 'retried only after backoff');
+      assert.ok(Date.parse(retry.metadata.creationTimestamp!) - Date.parse(first.metadata.creationTimestamp!) >= 2000, 'retried only after backoff');
       await setPodPhase(h.client, retry, 'Succeeded');
       await eventually(h.clock, () => gone(pvs(h).get(undefined, name)), 'volume deleted after the retry');
     }));
