@@ -4,8 +4,8 @@
 // a directory on that node: hostPath `<basePath>/pvc-<uid>_<namespace>_<name>`, type
 // DirectoryOrCreate (only the node can create directories on itself: its kubelet does, when it
 // mounts the volume) and a required node affinity for that node, so the claim's data and its
-// pods stay together. On reclaim (Released + Delete) it removes the directory when the node's
-// disk is reachable from this process (the all-in-one server's own node), then the volume.
+// pods stay together. On reclaim (Released + Delete) it removes the directory — in-process on
+// the server's own node, elsewhere with a helper pod on that node — then the volume.
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { KubeObject } from '../../api/types.js';
