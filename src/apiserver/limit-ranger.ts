@@ -10,6 +10,10 @@ import type { KubeObject } from '../api/types.js';
 import type { FieldError } from '../api/types.js';
 import { forbidden as fieldForbidden, invalid as fieldInvalid, required as fieldRequired } from '../api/validation/field.js';
 import { parseQuantity } from '../api/validation/quantity.js';
+import { canonicalQuantity } from '../api/quantity/index.js';
+
+// Kept importable from here: callers and tests that print quantities the way this plugin does.
+export { canonicalQuantity };
 import type { AdmissionAttributes, AdmissionPlugin } from './admission.js';
 import { forbidden, invalid } from './errors.js';
 import type { ResourceRegistry } from './registry.js';
@@ -34,35 +38,6 @@ export interface LimitRangeItem {
 }
 
 const binaryUnits: [string, number][] = [['Ei', 2 ** 60], ['Pi', 2 ** 50], ['Ti', 2 ** 40], ['Gi', 2 ** 30], ['Mi', 2 ** 20], ['Ki', 2 ** 10]];
-const decimalUnits: [string, number][] = [['E', 1e18], ['P', 1e15], ['T', 1e12], ['G', 1e9], ['M', 1e6], ['k', 1e3]];
-
-/**
- * resource.Quantity's String(): the canonical form Kubernetes prints in its messages
- * ("0.5" → "500m", "1024Mi" → "1Gi", "2000" → "2k"). Binary quantities stay binary unless
- * they are below 1024 or fractional; everything else is decimal with the largest exact suffix.
- */
-export function canonicalQuantity(q: unknown): string {
-  const value = parseQuantity(q);
-  if (value === undefined) return String(q ?? '');
-  const binary = typeof q === 'string' && /[KMGTPE]i$/.test(q.trim());
-  if (value === 0) return '0';
-  const sign = value < 0 ? '-' : '';
-  const v = Math.abs(value);
-  if (binary && Number.isInteger(v) && v >= 1024) {
-    for (const [suffix, unit] of binaryUnits) if (v % unit === 0) return `${sign}${v / unit}${suffix}`;
-    return `${sign}${v}`;
-  }
-  if (Number.isInteger(v)) {
-    for (const [suffix, unit] of decimalUnits) if (v % unit === 0) return `${sign}${v / unit}${suffix}`;
-    return `${sign}${v}`;
-  }
-  // Fractions: milli, micro, nano — rounded up at nano, as Quantity never holds less.
-  for (const [suffix, scale] of [['m', 1e3], ['u', 1e6]] as const) {
-    const scaled = v * scale;
-    if (Math.abs(scaled - Math.round(scaled)) < 1e-6) return `${sign}${Math.round(scaled)}${suffix}`;
-  }
-  return `${sign}${Math.ceil(v * 1e9 - 1e-6)}n`;
-}
 
 /**
  * LimitRange defaulting (SetDefaults_LimitRangeItem) for Container items: max stands in for a
@@ -216,7 +191,8 @@ function numberQuantity(name: string, v: number): string {
   if (bytes && Number.isInteger(v) && v >= 1024) {
     for (const [suffix, unit] of binaryUnits) if (v % unit === 0) return `${v / unit}${suffix}`;
   }
-  return canonicalQuantity(v);
+  // Sums of floats carry noise (0.1 + 0.2); Quantity adds exactly, so round it off before printing.
+  return canonicalQuantity(Number(v.toPrecision(15)));
 }
 
 /** PodValidateLimitFunc: every violation, in LimitRange item order. */

@@ -134,3 +134,84 @@ describe('other kinds', () => {
     assert.equal(secret.stringData, undefined);
   });
 });
+
+describe('quantities are stored in canonical form', () => {
+  const podSpec = () => ({
+    containers: [{ name: 'c', image: 'nginx:1', resources: { requests: { cpu: 0.5, memory: '1024Mi' }, limits: { cpu: '1000m', memory: '1.5Gi' } } }],
+    initContainers: [{ name: 'i', image: 'nginx:1', resources: { limits: { cpu: '0.1' } } }],
+    ephemeralContainers: [{ name: 'e', image: 'nginx:1', resources: { requests: { 'ephemeral-storage': '1000' } } }],
+    overhead: { cpu: '0.25', memory: '0.5Gi' },
+    volumes: [
+      { name: 'v', emptyDir: { sizeLimit: '1024Ki' } },
+      { name: 'w', ephemeral: { volumeClaimTemplate: { spec: { resources: { requests: { storage: '1000M' } } } } } },
+    ],
+  });
+  const expectCanonical = (spec: any) => {
+    assert.deepEqual(spec.containers[0].resources, { requests: { cpu: '500m', memory: '1Gi' }, limits: { cpu: '1', memory: '1536Mi' } });
+    // requests copied from limits carry the canonical form too
+    assert.deepEqual(spec.initContainers[0].resources, { limits: { cpu: '100m' }, requests: { cpu: '100m' } });
+    assert.deepEqual(spec.ephemeralContainers[0].resources.requests, { 'ephemeral-storage': '1k' });
+    assert.deepEqual(spec.overhead, { cpu: '250m', memory: '512Mi' });
+    assert.equal(spec.volumes[0].emptyDir.sizeLimit, '1Mi');
+    assert.equal(spec.volumes[1].ephemeral.volumeClaimTemplate.spec.resources.requests.storage, '1G');
+  };
+
+  test('Pod, and the QoS class sees equal amounts as equal', () => {
+    const pod = d('Pod', {
+      spec: { ...podSpec(), initContainers: [], ephemeralContainers: [] },
+    });
+    assert.deepEqual(pod.spec.containers[0].resources.limits, { cpu: '1', memory: '1536Mi' });
+    const guaranteed = d('Pod', { spec: { containers: [{ name: 'c', image: 'x:1', resources: { requests: { cpu: '1', memory: '1Gi' }, limits: { cpu: '1000m', memory: '1024Mi' } } }] } });
+    assert.equal(guaranteed.status?.qosClass, 'Guaranteed');
+    const full = d('Pod', { spec: podSpec() });
+    expectCanonical(full.spec);
+  });
+
+  for (const [gk, wrap] of [
+    ['Deployment.apps', (t: unknown) => ({ spec: { template: t } })],
+    ['ReplicaSet.apps', (t: unknown) => ({ spec: { template: t } })],
+    ['StatefulSet.apps', (t: unknown) => ({ spec: { template: t } })],
+    ['DaemonSet.apps', (t: unknown) => ({ spec: { template: t } })],
+    ['Job.batch', (t: unknown) => ({ spec: { template: t } })],
+    ['ReplicationController', (t: unknown) => ({ spec: { template: t } })],
+    ['PodTemplate', (t: unknown) => ({ template: t })],
+  ] as const) {
+    test(`${gk} pod template`, () => {
+      const obj = d(gk, wrap({ metadata: { labels: { a: 'b' } }, spec: podSpec() })) as any;
+      expectCanonical((obj.template ?? obj.spec.template).spec);
+    });
+  }
+
+  test('CronJob job template', () => {
+    const cj = d('CronJob.batch', { spec: { schedule: '* * * * *', jobTemplate: { spec: { template: { spec: podSpec() } } } } });
+    expectCanonical(cj.spec.jobTemplate.spec.template.spec);
+  });
+
+  test('StatefulSet volumeClaimTemplates, PVC spec and status, PV capacity', () => {
+    const ss = d('StatefulSet.apps', { spec: { volumeClaimTemplates: [{ metadata: { name: 'data' }, spec: { resources: { requests: { storage: '2048Mi' } } } }] } });
+    assert.equal(ss.spec.volumeClaimTemplates[0].spec.resources.requests.storage, '2Gi');
+    const pvc = d('PersistentVolumeClaim', { spec: { resources: { requests: { storage: '0.5Gi' }, limits: { storage: '1000Mi' } } }, status: { capacity: { storage: '1024Mi' } } });
+    assert.deepEqual(pvc.spec.resources, { requests: { storage: '512Mi' }, limits: { storage: '1000Mi' } });
+    assert.deepEqual(pvc.status.capacity, { storage: '1Gi' });
+    const pv = d('PersistentVolume', { spec: { capacity: { storage: '1048576Ki' } } });
+    assert.deepEqual(pv.spec.capacity, { storage: '1Gi' });
+  });
+
+  test('ResourceQuota, LimitRange, Node, RuntimeClass', () => {
+    const rq = d('ResourceQuota', { spec: { hard: { 'requests.cpu': '2000m', pods: '10', 'limits.memory': '2048Mi' } }, status: { hard: { pods: '1000' }, used: { 'requests.cpu': '0.5' } } });
+    assert.deepEqual(rq.spec.hard, { 'requests.cpu': '2', pods: '10', 'limits.memory': '2Gi' });
+    assert.deepEqual(rq.status, { hard: { pods: '1k' }, used: { 'requests.cpu': '500m' } });
+    const lr = d('LimitRange', { spec: { limits: [{ type: 'Container', max: { cpu: '2000m' }, min: { cpu: 0.1 }, default: { memory: '1024Mi' }, defaultRequest: { memory: '0.5Gi' }, maxLimitRequestRatio: { cpu: '1.50' } }] } });
+    assert.deepEqual(lr.spec.limits[0], { type: 'Container', max: { cpu: '2' }, min: { cpu: '100m' }, default: { memory: '1Gi' }, defaultRequest: { memory: '512Mi' }, maxLimitRequestRatio: { cpu: '1500m' } });
+    const node = d('Node', { status: { capacity: { cpu: '4', memory: '8388608Ki', pods: '110' } } });
+    assert.deepEqual(node.status.capacity, { cpu: '4', memory: '8Gi', pods: '110' });
+    assert.deepEqual(node.status.allocatable, { cpu: '4', memory: '8Gi', pods: '110' });
+    const rc = d('RuntimeClass.node.k8s.io', { handler: 'runc', overhead: { podFixed: { cpu: '0.25', memory: '131072Ki' } } });
+    assert.deepEqual(rc.overhead.podFixed, { cpu: '250m', memory: '128Mi' });
+  });
+
+  test('values validation rejects are left as written for its message', () => {
+    const pod = d('Pod', { spec: { containers: [{ name: 'c', image: 'x:1', resources: { requests: { cpu: 'lots', memory: '1GB' } } }] } });
+    assert.deepEqual(pod.spec.containers[0].resources.requests, { cpu: 'lots', memory: '1GB' });
+  });
+});

@@ -1,5 +1,7 @@
 // Kubernetes' defaulting (SetDefaults_* of each API group), applied in place before validation.
 import type { KubeObject } from '../types.js';
+import { canonicalizeQuantity } from '../quantity/index.js';
+import { parseQuantity } from '../validation/quantity.js';
 
 type Obj = Record<string, any>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -12,6 +14,28 @@ function setIfUnset(o: Obj, key: string, value: unknown): void {
 function ensureObj(o: Obj, key: string): Obj {
   if (!isObj(o[key])) o[key] = {};
   return o[key];
+}
+
+/**
+ * Rewrites every quantity of a ResourceList into the form Kubernetes serialises (`0.5` → `500m`),
+ * as decoding into resource.Quantity and encoding back does. Values validation would reject are
+ * left as written so the 422 still quotes what the client sent.
+ */
+export function canonicalizeResourceList(list: unknown): void {
+  if (!isObj(list)) return;
+  for (const k of Object.keys(list)) canonicalizeQuantityField(list, k);
+}
+
+function canonicalizeQuantityField(o: unknown, key: string): void {
+  if (!isObj(o) || parseQuantity(o[key]) === undefined) return;
+  const canonical = canonicalizeQuantity(o[key]);
+  if (canonical !== undefined) o[key] = canonical;
+}
+
+function canonicalizeRequirements(r: unknown): void {
+  if (!isObj(r)) return;
+  canonicalizeResourceList(r.requests);
+  canonicalizeResourceList(r.limits);
 }
 
 /** `:latest` or no tag (and no digest) pulls Always; anything else IfNotPresent. */
@@ -56,6 +80,7 @@ function defaultContainer(c: Obj): void {
     if (isObj(c.lifecycle.postStart)) defaultHandler(c.lifecycle.postStart);
     if (isObj(c.lifecycle.preStop)) defaultHandler(c.lifecycle.preStop);
   }
+  canonicalizeRequirements(c.resources);
   // Limits without requests make requests equal to the limits.
   if (isObj(c.resources?.limits)) {
     const requests = ensureObj(c.resources, 'requests');
@@ -73,6 +98,8 @@ function defaultVolume(v: Obj): void {
   if (isObj(v.downwardAPI)) setIfUnset(v.downwardAPI, 'defaultMode', 0o644);
   if (isObj(v.projected)) setIfUnset(v.projected, 'defaultMode', 0o644);
   if (isObj(v.hostPath)) setIfUnset(v.hostPath, 'type', '');
+  canonicalizeQuantityField(v.emptyDir, 'sizeLimit');
+  if (isObj(v.ephemeral?.volumeClaimTemplate?.spec)) canonicalizeRequirements(v.ephemeral.volumeClaimTemplate.spec.resources);
 }
 
 export function defaultPodSpec(spec: Obj): void {
@@ -92,6 +119,8 @@ export function defaultPodSpec(spec: Obj): void {
   arr<Obj>(spec.initContainers).forEach(defaultContainer);
   arr<Obj>(spec.ephemeralContainers).forEach(defaultContainer);
   arr<Obj>(spec.volumes).forEach(defaultVolume);
+  canonicalizeResourceList(spec.overhead);
+  canonicalizeRequirements(spec.resources);
   for (const t of arr<Obj>(spec.tolerations)) if (isObj(t) && t.operator === undefined && t.key) t.operator = 'Equal';
 }
 
@@ -106,6 +135,11 @@ function defaultPod(pod: Obj): void {
   defaultPodSpec(spec);
   // The pod strategy records the initial phase and QoS class on create.
   const status = ensureObj(pod, 'status');
+  for (const cs of [...arr<Obj>(status.containerStatuses), ...arr<Obj>(status.initContainerStatuses), ...arr<Obj>(status.ephemeralContainerStatuses)]) {
+    if (!isObj(cs)) continue;
+    canonicalizeResourceList(cs.allocatedResources);
+    canonicalizeRequirements(cs.resources);
+  }
   setIfUnset(status, 'phase', 'Pending');
   setIfUnset(status, 'qosClass', qosClass(spec));
 }
@@ -315,15 +349,20 @@ function defaultNamespace(ns: Obj): void {
 
 function defaultPVCSpec(spec: Obj): void {
   setIfUnset(spec, 'volumeMode', 'Filesystem');
+  canonicalizeRequirements(spec.resources);
 }
 
 function defaultPVC(pvc: Obj): void {
   defaultPVCSpec(ensureObj(pvc, 'spec'));
-  setIfUnset(ensureObj(pvc, 'status'), 'phase', 'Pending');
+  const status = ensureObj(pvc, 'status');
+  setIfUnset(status, 'phase', 'Pending');
+  canonicalizeResourceList(status.capacity);
+  canonicalizeResourceList(status.allocatedResources);
 }
 
 function defaultPV(pv: Obj): void {
   const spec = ensureObj(pv, 'spec');
+  canonicalizeResourceList(spec.capacity);
   setIfUnset(spec, 'persistentVolumeReclaimPolicy', 'Retain');
   setIfUnset(spec, 'volumeMode', 'Filesystem');
   setIfUnset(ensureObj(pv, 'status'), 'phase', 'Pending');
@@ -331,6 +370,8 @@ function defaultPV(pv: Obj): void {
 
 function defaultNode(node: Obj): void {
   const status = ensureObj(node, 'status');
+  canonicalizeResourceList(status.capacity);
+  canonicalizeResourceList(status.allocatable);
   // Capacity defaults allocatable (SetDefaults_NodeStatus).
   if (isObj(status.capacity) && !isObj(status.allocatable)) status.allocatable = { ...status.capacity };
 }
@@ -409,6 +450,25 @@ function defaultPDB(pdb: Obj): void {
   }
 }
 
+function defaultResourceQuota(rq: Obj): void {
+  if (isObj(rq.spec)) canonicalizeResourceList(rq.spec.hard);
+  if (isObj(rq.status)) {
+    canonicalizeResourceList(rq.status.hard);
+    canonicalizeResourceList(rq.status.used);
+  }
+}
+
+function defaultLimitRange(lr: Obj): void {
+  for (const item of arr<Obj>(lr.spec?.limits)) {
+    if (!isObj(item)) continue;
+    for (const key of ['max', 'min', 'default', 'defaultRequest', 'maxLimitRequestRatio']) canonicalizeResourceList(item[key]);
+  }
+}
+
+function defaultRuntimeClass(rc: Obj): void {
+  if (isObj(rc.overhead)) canonicalizeResourceList(rc.overhead.podFixed);
+}
+
 function defaultPodTemplate(pt: Obj): void {
   defaultPodTemplateSpec(pt.template);
 }
@@ -424,6 +484,9 @@ export const kindDefaults: Record<string, (obj: Obj) => void> = {
   PersistentVolume: defaultPV,
   PersistentVolumeClaim: defaultPVC,
   Secret: defaultSecret,
+  ResourceQuota: defaultResourceQuota,
+  LimitRange: defaultLimitRange,
+  'RuntimeClass.node.k8s.io': defaultRuntimeClass,
   'Deployment.apps': defaultDeployment,
   'ReplicaSet.apps': defaultReplicaSet,
   'DaemonSet.apps': defaultDaemonSet,
