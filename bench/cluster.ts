@@ -13,9 +13,8 @@ import { pathToFileURL } from 'node:url';
 import YAML from 'yaml';
 import { freePort } from '../src/storage/etcd/testing.js';
 import { loadState } from '../src/cli/cluster/state.js';
-import { planNetworkCleanup, readHostNetworkState, runHostCommands } from '../src/cli/ops/reset.js';
-import { removeNodeWorkloads } from '../src/cli/node.js';
 import type { Benchmark, BenchResult } from './run.js';
+import { stopBenchServer } from './pods.js';
 
 type ClusterCli = typeof import('../src/cli/cluster.js');
 
@@ -157,15 +156,7 @@ async function baselineRound(): Promise<BaselineRound> {
     return { readyzMs, nodeReadyMs, ...mem };
   } finally {
     nodes.stop();
-    if (child.exitCode === null) {
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(timer);
-    }
-    await removeNodeWorkloads(dataDir).catch(() => undefined);
-    runHostCommands(planNetworkCleanup(baseNet.name, readHostNetworkState(), [baseNet.clusterCidr, baseNet.serviceCidr]));
-    rmSync(dataDir, { recursive: true, force: true });
+    await stopBenchServer(child, exited, dataDir, baseNet);
   }
 }
 

@@ -141,19 +141,25 @@ async function startAgentServer(image: string): Promise<BenchServer> {
     async stop() {
       watch.destroy();
       agent.destroy();
-      if (child.exitCode === null) {
-        child.kill('SIGTERM');
-        const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-        await exited;
-        clearTimeout(timer);
-      }
-      // Pods outlive the server (a restarted node adopts them); then the network it left, which
-      // `navarch reset` only knows for the default network name.
-      await removeNodeWorkloads(dataDir).catch(() => undefined);
-      runHostCommands(planNetworkCleanup(net.name, readHostNetworkState(), [net.clusterCidr, net.serviceCidr]));
-      rmSync(dataDir, { recursive: true, force: true });
+      await stopBenchServer(child, exited, dataDir, net);
     },
   };
+}
+
+/**
+ * Stops a benchmark's all-in-one server (SIGTERM, SIGKILL after 10 s), then what outlives it:
+ * its pods (a restarted node would adopt them) and the host network of its own network name.
+ */
+export async function stopBenchServer(child: ChildProcess, exited: Promise<void>, dataDir: string, network: { name: string; clusterCidr: string; serviceCidr: string }): Promise<void> {
+  if (child.exitCode === null) {
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(timer);
+  }
+  await removeNodeWorkloads(dataDir).catch(() => undefined);
+  runHostCommands(planNetworkCleanup(network.name, readHostNetworkState(), [network.clusterCidr, network.serviceCidr]));
+  rmSync(dataDir, { recursive: true, force: true });
 }
 
 function readyz(port: number): Promise<boolean> {
