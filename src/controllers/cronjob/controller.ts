@@ -8,7 +8,8 @@ import type { KubeObject } from '../../api/types.js';
 import type { Client, ResourceRef } from '../../client/client.js';
 import { objectKey, splitObjectKey } from '../../client/client.js';
 import type { Clock } from '../../client/clock.js';
-import { isAlreadyExists, isConflict, isNotFound } from '../../client/errors.js';
+import { writeStatus } from '../framework/status.js';
+import { isAlreadyExists, isNotFound } from '../../client/errors.js';
 import type { Logger, SharedInformerFactory } from '../../client/informer.js';
 import { objectFromDeleted } from '../../client/informer.js';
 import { RateLimitingQueue } from '../../client/workqueue.js';
@@ -108,18 +109,7 @@ export function createCronJobController(options: CronJobControllerOptions): Cont
 
   async function updateStatus(cronJob: KubeObject, status: any): Promise<void> {
     if (JSON.stringify(cronJob.status ?? {}) === JSON.stringify(status)) return;
-    let latest = cronJob;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await cronJobClient.updateStatus({ ...latest, status });
-        return;
-      } catch (err) {
-        if (isNotFound(err)) return;
-        if (!isConflict(err) || attempt >= 2) throw err;
-        latest = await cronJobClient.get(cronJob.metadata.namespace, cronJob.metadata.name!);
-        if (latest.metadata.uid !== cronJob.metadata.uid) return;
-      }
-    }
+    await writeStatus(cronJobClient, cronJob, status, 2);
   }
 
   async function reconcile(key: string): Promise<ReconcileResult | void> {

@@ -9,7 +9,8 @@ import { labelSelectorAsSelector, matches } from '../../api/selectors/labels.js'
 import type { Client, ResourceRef } from '../../client/client.js';
 import { objectKey, splitObjectKey } from '../../client/client.js';
 import type { Clock } from '../../client/clock.js';
-import { isConflict, isNotFound } from '../../client/errors.js';
+import { writeStatus } from '../framework/status.js';
+import { isNotFound } from '../../client/errors.js';
 import type { Logger, SharedInformerFactory } from '../../client/informer.js';
 import { objectFromDeleted } from '../../client/informer.js';
 import { RateLimitingQueue } from '../../client/workqueue.js';
@@ -374,18 +375,7 @@ export function createDaemonSetController(options: DaemonSetControllerOptions): 
 
   async function updateStatus(ds: KubeObject, status: any): Promise<void> {
     if (JSON.stringify(ds.status ?? {}) === JSON.stringify(status)) return;
-    let current = ds;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await dsClient.updateStatus({ ...current, status });
-        return;
-      } catch (err) {
-        if (isNotFound(err)) return;
-        if (!isConflict(err) || attempt >= 1) throw err;
-        current = await dsClient.get(ds.metadata.namespace, ds.metadata.name!);
-        if (current.metadata.uid !== ds.metadata.uid) return;
-      }
-    }
+    await writeStatus(dsClient, ds, status);
   }
 
   async function reconcile(key: string): Promise<ReconcileResult | void> {

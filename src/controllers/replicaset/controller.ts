@@ -6,7 +6,8 @@ import { labelSelectorAsSelector, matches, selectorFromSet, type Selector } from
 import type { Client, ResourceRef } from '../../client/client.js';
 import { objectKey, splitObjectKey } from '../../client/client.js';
 import type { Clock } from '../../client/clock.js';
-import { isConflict, isNotFound } from '../../client/errors.js';
+import { writeStatus } from '../framework/status.js';
+import { isNotFound } from '../../client/errors.js';
 import type { Logger, SharedInformerFactory } from '../../client/informer.js';
 import { objectFromDeleted } from '../../client/informer.js';
 import { RateLimitingQueue } from '../../client/workqueue.js';
@@ -272,18 +273,7 @@ function createReplicaManager(owner: OwnerKind, options: ReplicaSetControllerOpt
       s?.observedGeneration === status.observedGeneration &&
       JSON.stringify(s?.conditions ?? []) === JSON.stringify(status.conditions ?? []);
     if (same(rs.status)) return;
-    let current = rs;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await ownerClient.updateStatus({ ...current, status });
-        return;
-      } catch (err) {
-        if (isNotFound(err)) return;
-        if (!isConflict(err) || attempt >= 1) throw err;
-        current = await ownerClient.get(rs.metadata.namespace, rs.metadata.name!);
-        if (current.metadata.uid !== rs.metadata.uid) return;
-      }
-    }
+    await writeStatus(ownerClient, rs, status);
   }
 
   async function reconcile(key: string): Promise<ReconcileResult | void> {

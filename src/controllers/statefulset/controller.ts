@@ -10,6 +10,7 @@ import { labelSelectorAsSelector, matches } from '../../api/selectors/labels.js'
 import type { Client, ResourceRef } from '../../client/client.js';
 import { objectKey, splitObjectKey } from '../../client/client.js';
 import type { Clock } from '../../client/clock.js';
+import { writeStatus } from '../framework/status.js';
 import { isAlreadyExists, isConflict, isNotFound } from '../../client/errors.js';
 import type { Logger, SharedInformerFactory } from '../../client/informer.js';
 import { objectFromDeleted } from '../../client/informer.js';
@@ -339,18 +340,7 @@ export function createStatefulSetController(options: StatefulSetControllerOption
 
   async function updateStatus(set: KubeObject, status: any): Promise<void> {
     if (JSON.stringify(set.status ?? {}) === JSON.stringify(status)) return;
-    let latest = set;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await setClient.updateStatus({ ...latest, status });
-        return;
-      } catch (err) {
-        if (isNotFound(err)) return;
-        if (!isConflict(err) || attempt >= 1) throw err;
-        latest = await setClient.get(set.metadata.namespace, set.metadata.name!);
-        if (latest.metadata.uid !== set.metadata.uid) return;
-      }
-    }
+    await writeStatus(setClient, set, status);
   }
 
   async function reconcile(key: string): Promise<ReconcileResult | void> {
