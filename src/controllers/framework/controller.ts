@@ -52,3 +52,20 @@ export async function runController(options: {
   };
   await Promise.all(Array.from({ length: Math.max(1, options.workers) }, worker));
 }
+
+/**
+ * The Controller of a queue-driven reconcile loop: synced when its informers are, started by
+ * runController; a loop that stops with an error is logged (the other controllers go on).
+ */
+export function queueController(options: { name: string; queue: RateLimitingQueue<string>; informers: SharedIndexInformer<any>[]; reconcile: Reconcile; workers: number; logger: Logger }): Controller {
+  const { name, informers, reconcile, logger } = options;
+  return {
+    name,
+    reconcile,
+    hasSynced: () => informers.every((i) => i.hasSynced()),
+    start: (signal) =>
+      runController({ ...options, signal }).catch((err) => {
+        logger('error', 'controller stopped', { controller: name, error: String(err) });
+      }),
+  };
+}

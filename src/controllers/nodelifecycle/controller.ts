@@ -18,7 +18,7 @@ import { isNotFound } from '../../client/errors.js';
 import type { Logger, SharedInformerFactory } from '../../client/informer.js';
 import { objectFromDeleted } from '../../client/informer.js';
 import { RateLimitingQueue } from '../../client/workqueue.js';
-import { runController, type Controller, type ReconcileResult } from '../framework/controller.js';
+import { queueController, type Controller, type ReconcileResult } from '../framework/controller.js';
 import { formatTime, type EventRecorder } from '../framework/events.js';
 import { podsResource } from '../framework/resources.js';
 import { desiredManagedTaints, evictionTime, reconcileTaints, type Taint } from './taints.js';
@@ -196,15 +196,7 @@ export function createNodeLifecycleController(options: NodeLifecycleOptions): Co
   }
 
   const informers = [nodes, leases, pods];
-  return {
-    name: 'nodelifecycle',
-    reconcile,
-    hasSynced: () => informers.every((i) => i.hasSynced()),
-    start: (signal) =>
-      runController({ name: 'nodelifecycle', queue, informers, reconcile, workers: options.workers ?? 1, signal, logger: log }).catch((err) => {
-        log('error', 'controller stopped', { controller: 'nodelifecycle', error: String(err) });
-      }),
-  };
+  return queueController({ name: 'nodelifecycle', queue, informers, reconcile, workers: options.workers ?? 1, logger: log });
 }
 
 function conditionOf(node: KubeObject, type: string): NodeCondition | undefined {

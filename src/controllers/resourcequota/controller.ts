@@ -11,7 +11,7 @@ import { isNotFound } from '../../client/errors.js';
 import type { Logger, SharedIndexInformer, SharedInformerFactory } from '../../client/informer.js';
 import { objectFromDeleted } from '../../client/informer.js';
 import { RateLimitingQueue } from '../../client/workqueue.js';
-import { runController, type Controller, type ReconcileResult } from '../framework/controller.js';
+import { queueController, type Controller, type ReconcileResult } from '../framework/controller.js';
 import { addUsage, countedResources, usageOf, usedFor, type Usage } from './usage.js';
 
 export const resourceQuotasResource: ResourceRef = { group: '', version: 'v1', resource: 'resourcequotas', namespaced: true, kind: 'ResourceQuota' };
@@ -71,13 +71,5 @@ export function createResourceQuotaController(options: ResourceQuotaControllerOp
   }
 
   const informers = [quotas, ...counted.values()];
-  return {
-    name: 'resourcequota',
-    reconcile,
-    hasSynced: () => informers.every((i) => i.hasSynced()),
-    start: (signal) =>
-      runController({ name: 'resourcequota', queue, informers, reconcile, workers: options.workers ?? 2, signal, logger: log }).catch((err) => {
-        log('error', 'controller stopped', { controller: 'resourcequota', error: String(err) });
-      }),
-  };
+  return queueController({ name: 'resourcequota', queue, informers, reconcile, workers: options.workers ?? 2, logger: log });
 }

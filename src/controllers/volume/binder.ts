@@ -13,7 +13,7 @@ import type { Clock } from '../../client/clock.js';
 import { isConflict, isNotFound } from '../../client/errors.js';
 import { objectFromDeleted, type Logger, type SharedInformerFactory } from '../../client/informer.js';
 import { RateLimitingQueue } from '../../client/workqueue.js';
-import { runController, type Controller } from '../framework/controller.js';
+import { queueController, type Controller } from '../framework/controller.js';
 import { formatTime, type EventRecorder } from '../framework/events.js';
 import { podsResource } from '../framework/resources.js';
 import {
@@ -368,13 +368,5 @@ export function createPersistentVolumeBinder(options: PersistentVolumeBinderOpti
   }
 
   const informers = [volumes, claims, classes, pods, nodes];
-  return {
-    name: binderControllerName,
-    reconcile,
-    hasSynced: () => informers.every((i) => i.hasSynced()),
-    start: (signal) =>
-      runController({ name: binderControllerName, queue, informers, reconcile, workers: options.workers ?? 1, signal, logger: log }).catch((err) => {
-        log('error', 'controller stopped', { controller: binderControllerName, error: String(err) });
-      }),
-  };
+  return queueController({ name: binderControllerName, queue, informers, reconcile, workers: options.workers ?? 1, logger: log });
 }

@@ -14,7 +14,7 @@ import type { Clock } from '../../client/clock.js';
 import { isAlreadyExists, isConflict, isNotFound } from '../../client/errors.js';
 import { objectFromDeleted, type Logger, type SharedInformerFactory } from '../../client/informer.js';
 import { RateLimitingQueue } from '../../client/workqueue.js';
-import { runController, type Controller, type ReconcileResult } from '../framework/controller.js';
+import { queueController, type Controller, type ReconcileResult } from '../framework/controller.js';
 import { podsResource } from '../framework/resources.js';
 import type { EventRecorder } from '../framework/events.js';
 import { annBetaStorageProvisioner, annDefaultStorageClass, annProvisionedBy, annSelectedNode, annStorageProvisioner, claimClass } from './matching.js';
@@ -370,13 +370,5 @@ export function createLocalPathProvisioner(options: LocalPathProvisionerOptions)
   }
 
   const informers = [volumes, claims, classes, helperPods];
-  return {
-    name: localPathControllerName,
-    reconcile,
-    hasSynced: () => informers.every((i) => i.hasSynced()),
-    start: (signal) =>
-      runController({ name: localPathControllerName, queue, informers, reconcile, workers: options.workers ?? 1, signal, logger: log }).catch((err) => {
-        log('error', 'controller stopped', { controller: localPathControllerName, error: String(err) });
-      }),
-  };
+  return queueController({ name: localPathControllerName, queue, informers, reconcile, workers: options.workers ?? 1, logger: log });
 }
