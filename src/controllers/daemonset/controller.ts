@@ -10,7 +10,6 @@ import type { Client, ResourceRef } from '../../client/client.js';
 import { objectKey, splitObjectKey } from '../../client/client.js';
 import type { Clock } from '../../client/clock.js';
 import { writeStatus } from '../framework/status.js';
-import { isNotFound } from '../../client/errors.js';
 import type { Logger, SharedInformerFactory } from '../../client/informer.js';
 import { objectFromDeleted } from '../../client/informer.js';
 import { RateLimitingQueue } from '../../client/workqueue.js';
@@ -23,6 +22,7 @@ import { claimPods, liveOwner } from '../framework/claim.js';
 import { controllerUidIndexFunc, getControllerOf, newControllerRef } from '../framework/controller-ref.js';
 import type { EventRecorder } from '../framework/events.js';
 import { ControllerExpectations } from '../framework/expectations.js';
+import { deleteExpectedPods } from '../framework/pod-control.js';
 import { isPodAvailable, isPodReady, msUntilAvailable } from '../framework/pods.js';
 import { podsRelatedIndex, podsResource } from '../framework/resources.js';
 import { slowStartBatch } from '../framework/slow-start.js';
@@ -321,19 +321,7 @@ export function createDaemonSetController(options: DaemonSetControllerOptions): 
     const skipped = create.length - result.successes - (result.error ? 1 : 0);
     for (let i = 0; i < skipped; i++) expectations.creationObserved(key);
     if (result.error) errors.push(result.error);
-    await Promise.all(
-      plan.remove.map(async (pod) => {
-        try {
-          await podClient.delete(namespace, pod.metadata.name!, { preconditions: { uid: pod.metadata.uid } });
-          recorder.event(ds, 'Normal', 'SuccessfulDelete', `Deleted pod: ${pod.metadata.name}`);
-        } catch (err) {
-          expectations.deletionObserved(key, objectKey(pod));
-          if (isNotFound(err)) return;
-          recorder.event(ds, 'Warning', 'FailedDelete', `Error deleting: ${(err as Error).message}`);
-          errors.push(err);
-        }
-      }),
-    );
+    errors.push(...(await deleteExpectedPods({ owner: ds, pods: plan.remove, podClient, recorder, expectations, key })));
     if (errors.length) throw errors[0];
   }
 

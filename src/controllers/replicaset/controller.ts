@@ -7,7 +7,6 @@ import type { Client, ResourceRef } from '../../client/client.js';
 import { objectKey, splitObjectKey } from '../../client/client.js';
 import type { Clock } from '../../client/clock.js';
 import { writeStatus } from '../framework/status.js';
-import { isNotFound } from '../../client/errors.js';
 import type { Logger, SharedInformerFactory } from '../../client/informer.js';
 import { objectFromDeleted } from '../../client/informer.js';
 import { RateLimitingQueue } from '../../client/workqueue.js';
@@ -16,6 +15,7 @@ import { claimPods, liveOwner } from '../framework/claim.js';
 import { controllerUidIndexFunc, getControllerOf, newControllerRef } from '../framework/controller-ref.js';
 import type { EventRecorder } from '../framework/events.js';
 import { ControllerExpectations } from '../framework/expectations.js';
+import { deleteExpectedPods } from '../framework/pod-control.js';
 import { isPodActive, isPodAvailable, isPodReady, msUntilAvailable } from '../framework/pods.js';
 import { podsRelatedIndex, podsResource, replicaSetsResource, replicationControllersResource } from '../framework/resources.js';
 import { slowStartBatch } from '../framework/slow-start.js';
@@ -210,20 +210,7 @@ function createReplicaManager(owner: OwnerKind, options: ReplicaSetControllerOpt
       const count = Math.min(diff, burstReplicas);
       const victims = podsToDelete(active, relatedPods(rs, active), count, clock.now());
       expectations.expectDeletions(key, victims.map((p) => objectKey(p)));
-      const errors: unknown[] = [];
-      await Promise.all(
-        victims.map(async (pod) => {
-          try {
-            await podClient.delete(pod.metadata.namespace, pod.metadata.name!, { preconditions: { uid: pod.metadata.uid } });
-            recorder.event(rs, 'Normal', 'SuccessfulDelete', `Deleted pod: ${pod.metadata.name}`);
-          } catch (err) {
-            expectations.deletionObserved(key, objectKey(pod));
-            if (isNotFound(err)) return;
-            recorder.event(rs, 'Warning', 'FailedDelete', `Error deleting: ${(err as Error).message}`);
-            errors.push(err);
-          }
-        }),
-      );
+      const errors = await deleteExpectedPods({ owner: rs, pods: victims, podClient, recorder, expectations, key });
       if (errors.length) throw errors[0];
     }
   }
