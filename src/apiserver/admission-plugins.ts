@@ -117,7 +117,7 @@ export function priorityAdmission(config: AdmissionConfig): AdmissionPlugin {
       if (className && systemPriorityClasses[className] !== undefined) {
         priority = systemPriorityClasses[className];
       } else if (classes) {
-        const { items } = await config.resources().list(classes, '', {});
+        const items = await config.resources().listForAdmission(classes, '');
         if (className) {
           const pc = items.find((c) => c.metadata.name === className);
           if (!pc) throw new ApiError(403, 'Forbidden', `pods "${a.object!.metadata.name ?? ''}" is forbidden: no PriorityClass with name ${className} was found`);
@@ -158,7 +158,7 @@ export function defaultIngressClass(config: AdmissionConfig): AdmissionPlugin {
       if (spec.ingressClassName || a.object.metadata.annotations?.['kubernetes.io/ingress.class']) return;
       const classes = config.registry().lookup('networking.k8s.io', 'v1', 'ingressclasses');
       if (!classes) return;
-      const { items } = await config.resources().list(classes, '', {});
+      const items = await config.resources().listForAdmission(classes, '');
       const defaults = items.filter((c) => c.metadata.annotations?.['ingressclass.kubernetes.io/is-default-class'] === 'true');
       if (defaults.length === 1) spec.ingressClassName = defaults[0].metadata.name;
     },

@@ -273,8 +273,7 @@ export function limitRangerAdmission(config: LimitRangerConfig): AdmissionPlugin
   async function limitRangesIn(namespace: string): Promise<KubeObject[]> {
     const resource = config.registry().lookup('', 'v1', 'limitranges');
     if (!resource || !namespace) return [];
-    const { items } = await config.resources().list(resource, namespace, {});
-    return items;
+    return config.resources().listForAdmission(resource, namespace);
   }
   const isPod = (a: AdmissionAttributes) => a.resource.groupKind === 'Pod';
   const isClaim = (a: AdmissionAttributes) => a.resource.groupKind === 'PersistentVolumeClaim';

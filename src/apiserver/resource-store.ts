@@ -2,7 +2,7 @@
 // generic registry. Handlers (HTTP or in-process) parse requests and call these methods.
 import { randomUUID } from 'node:crypto';
 import type { KubeObject, ManagedFieldsEntry, SchemaNode } from '../api/types.js';
-import type { Store, KeyValue } from '../storage/types.js';
+import type { Store, KeyValue, WriteResult } from '../storage/types.js';
 import { CompactedError } from '../storage/types.js';
 import { deepClone, deepEqual } from '../util/json.js';
 import { AdmissionTransaction, type AdmissionChain, type UserInfo } from './admission.js';
@@ -121,7 +121,27 @@ export function storageKey(resource: ServedResource, namespace: string, name: st
 }
 
 export class ResourceStore {
+  /** Revision of this server's latest write per kind (storage prefix); see listForAdmission. */
+  private readonly lastWriteRevision = new Map<string, number>();
+
   constructor(private readonly deps: ResourceStoreDeps) {}
+
+  private noteWrite(resource: ServedResource, result: WriteResult): WriteResult {
+    if (result.succeeded && result.revision > (this.lastWriteRevision.get(resource.storagePrefix) ?? 0)) this.lastWriteRevision.set(resource.storagePrefix, result.revision);
+    return result;
+  }
+
+  /**
+   * What an admission plugin sees of a kind (LimitRanges, ResourceQuotas, PriorityClasses …): the
+   * watch cache once it holds this server's own latest write of that kind, without the storage
+   * round trip of a consistent list — Kubernetes' admission plugins read informer listers the
+   * same way. Writes made through another server of an HA pair show up when their watch event
+   * arrives, as with Kubernetes' informers.
+   */
+  async listForAdmission(resource: ServedResource, namespace: string): Promise<KubeObject[]> {
+    const ownWrite = this.lastWriteRevision.get(resource.storagePrefix);
+    return (await this.list(resource, namespace, { resourceVersion: ownWrite ? String(ownWrite) : '0' })).items;
+  }
 
   /** The raw store, for apiserver-internal state that is not an API object (Service IP/port reservations). */
   get store(): Store {
@@ -489,7 +509,7 @@ export class ResourceStore {
         if (managed) meta.managedFields = managed;
       }
       if (context.dryRun) return object;
-      const result = await this.deps.store.create(storageKey(resource, namespace, meta.name!), this.encode(object, resource));
+      const result = this.noteWrite(resource, await this.deps.store.create(storageKey(resource, namespace, meta.name!), this.encode(object, resource)));
       if (!result.succeeded) throw alreadyExists(resource.group, resource.resource, meta.name!);
       object.metadata.resourceVersion = String(result.revision);
       await transaction.commit(object);
@@ -550,14 +570,14 @@ export class ResourceStore {
       if (context.dryRun) return { object: this.toVersion(updated, resource), created: false };
       // Last finalizer gone from an object being deleted with no grace left: it goes now.
       if (updated.metadata.deletionTimestamp && !(updated.metadata.finalizers?.length) && !updated.metadata.deletionGracePeriodSeconds && !strategy.pendingDeletion?.(updated)) {
-        const del = await this.deps.store.delete(key, kv!.modRevision);
+        const del = this.noteWrite(resource, await this.deps.store.delete(key, kv!.modRevision));
         if (del.succeeded) {
           updated.metadata.resourceVersion = String(del.revision);
           await transaction.commit(null);
           return { object: this.toVersion(updated, resource), created: false };
         }
       } else {
-        const result = await this.deps.store.update(key, this.encode(updated, resource), kv!.modRevision);
+        const result = this.noteWrite(resource, await this.deps.store.update(key, this.encode(updated, resource), kv!.modRevision));
         if (result.succeeded) {
           updated.metadata.resourceVersion = String(result.revision);
           await transaction.commit(updated);
@@ -652,7 +672,7 @@ export class ResourceStore {
       const object = this.decode(kv);
       change(object);
       if (context.dryRun) return this.toVersion(object, resource);
-      const result = await this.deps.store.update(key, this.encode(object, resource), kv.modRevision);
+      const result = this.noteWrite(resource, await this.deps.store.update(key, this.encode(object, resource), kv.modRevision));
       if (result.succeeded) {
         object.metadata.resourceVersion = String(result.revision);
         return this.toVersion(object, resource);
@@ -782,7 +802,7 @@ export class ResourceStore {
       const graceful = finalizers.size > 0 || grace > 0 || !!strategy.pendingDeletion?.(current);
       if (!graceful) {
         if (context.dryRun) return { status: 200, body: this.toVersion(current, resource) };
-        const result = await this.deps.store.delete(key, kv.modRevision);
+        const result = this.noteWrite(resource, await this.deps.store.delete(key, kv.modRevision));
         if (!result.succeeded) {
           if (attempt > 20) throw conflict(resource.group, resource.resource, name, objectModifiedMessage);
           return undefined;
@@ -812,14 +832,14 @@ export class ResourceStore {
       if (context.dryRun) return { status: 202, body: this.toVersion(updated, resource) };
       // With no finalizers left and grace reduced to 0, the object goes now.
       if (!(updated.metadata.finalizers?.length) && updated.metadata.deletionGracePeriodSeconds === 0 && !strategy.pendingDeletion?.(updated)) {
-        const result = await this.deps.store.delete(key, kv.modRevision);
+        const result = this.noteWrite(resource, await this.deps.store.delete(key, kv.modRevision));
         if (!result.succeeded) return undefined;
         await transaction.commit(null);
         const deleted = this.toVersion(updated, resource);
         deleted.metadata.resourceVersion = String(result.revision);
         return { status: 200, body: deleted };
       }
-      const result = await this.deps.store.update(key, this.encode(updated, resource), kv.modRevision);
+      const result = this.noteWrite(resource, await this.deps.store.update(key, this.encode(updated, resource), kv.modRevision));
       if (!result.succeeded) {
         if (attempt > 20) throw conflict(resource.group, resource.resource, name, objectModifiedMessage);
         return undefined;

@@ -198,7 +198,7 @@ export function serviceAddressAllocation(config: ServiceAllocationConfig): Admis
       };
       // Services written before reservations existed (or restored without them) hold addresses
       // no key records yet: the listing keeps those from being handed out twice until repaired.
-      const { items } = await config.resources().list(a.resource, '', {});
+      const items = await config.resources().listForAdmission(a.resource, '');
       const others = items.filter((s) => !(s.metadata.namespace === svc.metadata.namespace && s.metadata.name === svc.metadata.name));
 
       const oldIps = new Set(heldClusterIps(a.oldObject));

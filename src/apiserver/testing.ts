@@ -6,6 +6,7 @@ import { createSchemaRegistry } from '../api/schema/index.js';
 import { createClient, type Client } from '../client/client.js';
 import type { Transport } from '../client/transport.js';
 import { createMemoryStore } from '../storage/memory/memory-store.js';
+import type { Store } from '../storage/types.js';
 import type { Clock } from '../util/clock.js';
 import { systemClock } from '../util/clock.js';
 import type { UserInfo } from './admission.js';
@@ -34,9 +35,9 @@ export interface TestApiServer {
 
 export const testAdmin: UserInfo = { username: 'test-admin', groups: ['system:masters', 'system:authenticated'] };
 
-export async function startTestApiServer(options: { clock?: Clock; subresources?: Record<string, SubresourceHandler> } = {}): Promise<TestApiServer> {
+export async function startTestApiServer(options: { clock?: Clock; subresources?: Record<string, SubresourceHandler>; store?: Store } = {}): Promise<TestApiServer> {
   const clock = options.clock ?? systemClock;
-  const store = createMemoryStore();
+  const store = options.store ?? createMemoryStore();
   const schemas = createSchemaRegistry({ kinds: builtinResources });
   let apiRef: ApiServer | undefined;
   let openApi: ReturnType<typeof openApiHandler> | undefined;

@@ -50,7 +50,7 @@ export function resourceQuotaAdmission(config: ResourceQuotaAdmissionConfig): Ad
       const subject = `${groupResourceString(a.resource.group, a.resource.resource)} "${a.object.metadata?.name ?? a.name ?? ''}" is forbidden`;
       const context = { user: quotaUser, warnings: [] as string[], dryRun: a.dryRun };
       for (let attempt = 1; ; attempt++) {
-        const { items } = await config.resources().list(quotaResource, a.namespace, {});
+        const items = await config.resources().listForAdmission(quotaResource, a.namespace);
         const charges: { quota: KubeObject; used: Record<string, string> }[] = [];
         for (const listed of items) {
           const hard: Record<string, unknown> = listed.spec?.hard ?? {};

@@ -42,10 +42,11 @@ const PROBE_KEY = Buffer.from([0]);
 
 // etcd3 retries "recoverable" failures up to 3 times by default. A retried transaction whose first
 // attempt did commit would come back as a false conflict (or a false AlreadyExists), so requests go
-// out exactly once and the caller decides about retrying.
+// out exactly once and the caller decides about retrying. Nothing aborts a sent request (its
+// deadline does), so every call shares one signal instead of allocating a controller each.
+const neverAborted = new AbortController().signal;
 const sendOnce = {
-  execute: <T>(fn: (context: { signal: AbortSignal }) => PromiseLike<T> | T): Promise<T> =>
-    Promise.resolve().then(() => fn({ signal: new AbortController().signal })),
+  execute: <T>(fn: (context: { signal: AbortSignal }) => PromiseLike<T> | T): Promise<T> => Promise.resolve().then(() => fn({ signal: neverAborted })),
 } as unknown as NonNullable<NonNullable<IOptions['faultHandling']>['global']>;
 
 function randomLeaseId(): number {
