@@ -214,7 +214,7 @@ test('oci: a tty container gets a terminal, takes stdin through attach and repor
   try {
     const id = await rt.createContainer(sb, {
       metadata: { name: 'shell' }, image: { image: 'busybox' }, logPath: 'shell.log', tty: true, stdin: true,
-      command: ['sh', '-c', '[ -t 0 ] && [ -t 1 ] && echo "is-tty $TERM"; read x; echo "got $x"; exit 4'],
+      command: ['sh', '-c', '[ -t 0 ] && [ -t 1 ] && echo "is-tty $TERM"; read x; echo "got $x"; echo "size $(stty size)"; exit 4'],
     }, sc);
     await rt.startContainer(id);
     const session = await rt.attach(id, { stdin: true });
@@ -222,12 +222,16 @@ test('oci: a tty container gets a terminal, takes stdin through attach and repor
     session.stdout.on('data', (d: Buffer) => { out += d.toString(); });
     const logPath = (await rt.containerStatus(id)).logPath;
     await waitFor('the shell to be ready', async () => (await fsp.readFile(logPath, 'utf8').catch(() => '')).includes('is-tty xterm'), 5000);
+    // kubectl attach -t sends the local terminal's size first; the container sees it.
+    session.resize(101, 37);
+    await new Promise((r) => setTimeout(r, 200));
     session.stdin!.write('hello\n');
     const s = await waitFor('exit', async () => { const st = await rt.containerStatus(id); return st.state === 'CONTAINER_EXITED' && st; }, 10_000);
     const log = await fsp.readFile(s.logPath, 'utf8');
     assert.equal(s.exitCode, 4, log);
     assert.match(log, /stdout F is-tty xterm/);
     assert.match(log, /stdout F got hello/);
+    assert.match(log, /stdout F size 37 101/, 'attach resizes the container terminal');
     assert.match(out, /got hello/, 'attach streams the terminal output');
     session.close();
   } finally { await rt.removePodSandbox(sb); }

@@ -346,8 +346,19 @@ export abstract class ShimRuntime implements RuntimeService {
   }
 
   async attach(containerId: string, options: ExecOptions = {}): Promise<StreamSession> {
-    this.runningState(containerId);
-    return attachToShim(this.stateDir(containerId), !!options.stdin);
+    const { rec, shim } = this.runningState(containerId);
+    const session = await attachToShim(this.stateDir(containerId), !!options.stdin);
+    const pid = shim.started?.pid;
+    if (!rec.config.tty || !pid) return session;
+    // The container's stdin is the terminal `script` made for it. stty opens it through the
+    // process's own fd link — the very terminal, whatever name it has inside the container —
+    // and TIOCSWINSZ delivers SIGWINCH to the foreground process there.
+    return {
+      ...session,
+      resize(width: number, height: number) {
+        spawn('stty', ['-F', `/proc/${pid}/fd/0`, 'cols', String(width), 'rows', String(height)], { stdio: 'ignore' }).on('error', () => {});
+      },
+    };
   }
 
   async reopenContainerLog(containerId: string): Promise<void> {
