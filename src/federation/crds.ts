@@ -58,6 +58,8 @@ interface CrdSpec {
   columns?: { name: string; type: string; jsonPath: string; description?: string }[];
   shortNames?: string[];
   categories?: string[];
+  /** kubefed lists Age before its own columns for KubeFedCluster. */
+  ageFirst?: boolean;
 }
 
 function customResourceDefinition(spec: CrdSpec): KubeObject {
@@ -83,7 +85,7 @@ function customResourceDefinition(spec: CrdSpec): KubeObject {
           storage: true,
           schema: { openAPIV3Schema: spec.schema },
           ...(spec.status === false ? {} : { subresources: { status: {} } }),
-          additionalPrinterColumns: [...(spec.columns ?? []), ageColumn],
+          additionalPrinterColumns: spec.ageFirst ? [ageColumn, ...(spec.columns ?? [])] : [...(spec.columns ?? []), ageColumn],
         },
       ],
     },
@@ -104,6 +106,7 @@ const kubeFedClusterCrd = customResourceDefinition({
   kind: 'KubeFedCluster',
   plural: 'kubefedclusters',
   scope: 'Namespaced',
+  ageFirst: true,
   columns: [{ name: 'Ready', type: 'string', jsonPath: ".status.conditions[?(@.type=='Ready')].status" }],
   schema: objectSchema(
     {
