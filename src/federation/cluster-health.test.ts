@@ -72,6 +72,16 @@ describe('cluster health controller', () => {
     assert.equal(ready?.lastTransitionTime, '2025-01-01T00:00:40Z');
     assert.equal(await condition('Offline'), undefined, 'Offline condition dropped once reachable');
     await waitFor(() => members.get('m1')!.ready, 3000, 'members sees Ready again');
+
+    // A success in between starts the failure count over: 2 + 2 failures never reach 3.
+    for (const up of [false, false, true, false, false]) {
+      if (up) fixture.reachable.add('m1');
+      else fixture.reachable.delete('m1');
+      await clock.advance(10_000);
+      await health.probeAll();
+    }
+    assert.equal((await condition('Ready'))?.status, 'True');
+    fixture.reachable.add('m1');
   });
 
   test('conditions keep lastTransitionTime while the status holds', () => {
