@@ -116,8 +116,8 @@ async function joinCluster(args: ParsedArgs): Promise<void> {
   const host = clientFor(kubeconfig);
   await requireFederationHost(host, kubeconfig);
   const context = flag(args, 'cluster-context');
-  const memberOptions = loadKubeconfig(memberKubeconfig, context);
   const member = clientFor(memberKubeconfig, context);
+  const memberOptions = loadKubeconfig(memberKubeconfig, context);
   const serviceAccount = `${name}-kubefed`;
 
   // In the member: an identity for the federation control plane, allowed everything (kubefedctl's default scope is the whole cluster).

@@ -99,6 +99,12 @@ describe('federation with kubectl', () => {
     return r.status === 0 ? r.stdout : undefined;
   };
 
+  test('join before init says what to do', () => {
+    const r = spawnSync(process.execPath, [join(repoRoot, 'dist/src/cli/main.js'), 'federation', 'join', 'x', '--cluster-kubeconfig', member1.kubeconfig, '--kubeconfig', member1.kubeconfig], { encoding: 'utf8' });
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /not a federation host; run "navarch federation init --kubeconfig/);
+  });
+
   test('init, join, propagate with overrides, move placement, report member health', async () => {
     const init = navarch(['federation', 'init', '--kubeconfig', host.kubeconfig]);
     assert.match(init, /customresourcedefinition\.apiextensions\.k8s\.io\/kubefedclusters\.core\.kubefed\.io created/);
@@ -140,5 +146,9 @@ describe('federation with kubectl', () => {
     assert.match(out, /cluster1\s+\S+\s+True/);
     const offline = host.kubectl(['get', 'kubefedcluster', 'cluster2', '-n', 'kube-federation-system', '-o', "jsonpath={.status.conditions[?(@.type=='Offline')].reason}"]).stdout;
     assert.equal(offline, 'ClusterNotReachable');
+
+    navarch(['federation', 'unjoin', 'cluster2', '--kubeconfig', host.kubeconfig]);
+    assert.notEqual(host.kubectl(['get', 'kubefedcluster', 'cluster2', '-n', 'kube-federation-system'], { allowFail: true }).status, 0);
+    assert.doesNotMatch(navarch(['federation', 'list', '--kubeconfig', host.kubeconfig]), /cluster2/);
   });
 });
