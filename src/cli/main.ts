@@ -7,6 +7,7 @@ import { defaultDataDir, runServerCommand } from './server.js';
 import { runAgentCommand } from './agent.js';
 import { runClusterCommand } from './cluster.js';
 import { runImageCommand } from './image.js';
+import { runFederationCommand } from './federation.js';
 import { runCertificateCommand, runResetCommand, runSnapshotCommand, runStatusCommand } from './ops/commands.js';
 import { navarchVersion, kubernetesVersion } from '../util/version.js';
 
@@ -22,6 +23,8 @@ Usage:
                                                a local multi-node cluster (agents in network namespaces)
   navarch image import FILE|ls|rm REF [--data-dir DIR]
                                                the node's image store (docker-archive / OCI-archive tarballs)
+  navarch federation init|join NAME --cluster-kubeconfig FILE|unjoin NAME|list [--kubeconfig HOST]
+                                               federate clusters (KubeFed API): make this a host, join members
   navarch status [--data-dir DIR]              server, readiness, datastore size, certificate expiry, nodes and pods
   navarch snapshot save|restore FILE [--data-dir DIR]
                                                copy the sqlite datastore out/in (database only, not tls/ or token;
@@ -52,6 +55,7 @@ Server flags:
   --token-file FILE         join token of an existing cluster (HA servers on one etcd)
   --kubelet-port 10250      the node agent's streaming port (0: any free port)
   --network-name navarch    prefix of host network names (bridge navarch0, device navarch-svc, chains NAVARCH-*)
+  --federation-health-period 10  seconds between a federation host's probes of each member
   --ingress-http-port 80  --ingress-https-port 443  --ingress-bind-address ADDR   the built-in ingress (0: off)
 `;
 
@@ -70,6 +74,7 @@ async function main(argv: string[]): Promise<void> {
     case 'cluster':
       return runClusterCommand(rest);
     case 'image': { process.exitCode = await runImageCommand(rest); return; }
+    case 'federation': { process.exitCode = await runFederationCommand(rest); return; }
     case 'status': { process.exitCode = await runStatusCommand(rest); return; }
     case 'snapshot': { process.exitCode = await runSnapshotCommand(rest); return; }
     case 'certificate': { process.exitCode = await runCertificateCommand(rest); return; }

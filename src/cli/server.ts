@@ -49,6 +49,7 @@ import { createServiceLoadBalancer } from '../network/servicelb/service-lb.js';
 import { NAVARCH_INGRESS_USER, NAVARCH_SERVICE_LB_USER } from '../apiserver/authz/bootstrap-policy.js';
 import { registerCertificateExpiryGauge, rotateCertificates, startCertificateRotation, type RotationDeps } from './ops/cert-rotation.js';
 import type { RenewalResult } from '../apiserver/auth/cluster-pki.js';
+import { startFederation, type FederationControllerFactory } from '../federation/index.js';
 
 export interface ServerConfig {
   dataDir: string;
@@ -81,6 +82,10 @@ export interface ServerConfig {
   ingressBindAddress: string;
   /** --cluster-autoscaler group=NAME,min=0,max=5,cpu=2,memory=4Gi[,label=k=v] (repeatable): simulated node groups; none = autoscaler off. */
   clusterAutoscaler?: NodeGroupSpec[];
+  /** --federation-health-period SECONDS: how often a federation host probes its members (kubefed's 10 s). */
+  federationHealthPeriodSeconds?: number;
+  /** More federation controllers (replica scheduling, DNS) started with the federation core. */
+  federationControllers?: FederationControllerFactory[];
 }
 
 /** --node-label k=v (repeatable) */
@@ -151,6 +156,7 @@ export function serverConfigFromArgs(args: ParsedArgs): ServerConfig {
     ingressBindAddress: flag(args, 'ingress-bind-address') ?? flag(args, 'bind-address', '0.0.0.0')!,
     // Raw values: each one is a comma-separated group spec, so flagList's comma split would break it.
     clusterAutoscaler: (args.flags.get('cluster-autoscaler') ?? []).map(parseNodeGroupSpec),
+    federationHealthPeriodSeconds: Number(flag(args, 'federation-health-period', '10')),
   };
 }
 
@@ -319,6 +325,14 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
           lease: 'kube-controller-manager',
           user: { username: NAVARCH_SERVICE_LB_USER, groups: ['system:authenticated'] },
           start: (transport, signal) => createServiceLoadBalancer({ transport, fallbackAddresses: [config.nodeIP] }).start(signal),
+        },
+        {
+          // Idle (one CRD watch) unless `navarch federation init` made this cluster a federation host.
+          name: 'federation',
+          lease: 'kube-controller-manager',
+          user: { username: 'system:navarch:federation', groups: ['system:masters', 'system:authenticated'] },
+          start: (transport: Transport, signal: AbortSignal) =>
+            startFederation({ transport, signal, healthPeriodMs: (config.federationHealthPeriodSeconds ?? 10) * 1000, controllers: config.federationControllers }).done,
         },
         ...(config.clusterAutoscaler?.length
           ? [

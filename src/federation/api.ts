@@ -118,3 +118,9 @@ export interface DNSEndpoint extends KubeObject {
   spec: { endpoints?: { dnsName: string; recordTTL?: number; recordType: string; targets: string[]; labels?: Record<string, string> }[] };
   status?: { observedGeneration?: number };
 }
+
+/** Where the federation objects are served in the host (ResourceRefs for clients and informers). */
+export const kubeFedClustersResource = { group: coreGroup, version: 'v1beta1', resource: 'kubefedclusters', namespaced: true, kind: 'KubeFedCluster' } as const;
+export const federatedTypeConfigsResource = { group: coreGroup, version: 'v1beta1', resource: 'federatedtypeconfigs', namespaced: true, kind: 'FederatedTypeConfig' } as const;
+export const secretsResource = { group: '', version: 'v1', resource: 'secrets', namespaced: true, kind: 'Secret' } as const;
+export const namespacesResource = { group: '', version: 'v1', resource: 'namespaces', namespaced: false, kind: 'Namespace' } as const;
