@@ -5,6 +5,7 @@ import net from 'node:net';
 import { promises as fs } from 'node:fs';
 import dnsPacket, { type Answer, type Packet, type Question } from 'dns-packet';
 import { DnsRecordSource, type DnsRecordOptions, type DnsSnapshot } from './records.js';
+import { stubDomainFor, type KubeDnsForwarding, type StubDomain } from './kube-dns-config.js';
 
 export interface Upstream {
   host: string;
@@ -16,6 +17,8 @@ export interface ClusterDnsOptions extends DnsRecordOptions {
   /** 0 picks a free port (the same one for UDP and TCP is not guaranteed; see addresses()). */
   port: number;
   upstreams?: Upstream[];
+  /** Zones forwarded to their own nameservers (kube-dns stubDomains); see setForwarding. */
+  stubDomains?: StubDomain[];
   upstreamTimeoutMs?: number;
   cacheSize?: number;
   /** Upper bound on how long an upstream answer is cached. */
@@ -44,10 +47,27 @@ export class ClusterDnsServer {
   private tcp: net.Server | undefined;
   private readonly cache = new Map<string, CacheEntry>();
   private readonly now: () => number;
+  private stubDomains: StubDomain[];
+  private upstreams: Upstream[];
 
   constructor(private readonly options: ClusterDnsOptions) {
     this.source = new DnsRecordSource({ services: [], endpointSlices: [], pods: [] }, options);
     this.now = options.now ?? Date.now;
+    this.stubDomains = options.stubDomains ?? [];
+    this.upstreams = options.upstreams ?? [];
+  }
+
+  /**
+   * Applies the kube-dns ConfigMap's forwarding (level-triggered, like sync): stub domains, and
+   * upstreamNameservers instead of the configured upstreams (back to them when absent).
+   */
+  setForwarding(forwarding: KubeDnsForwarding): void {
+    const upstreams = forwarding.upstreamNameservers ?? this.options.upstreams ?? [];
+    if (JSON.stringify([forwarding.stubDomains, upstreams]) === JSON.stringify([this.stubDomains, this.upstreams])) return;
+    this.stubDomains = forwarding.stubDomains;
+    this.upstreams = upstreams;
+    // Answers cached from the old resolvers would outlive the change.
+    this.cache.clear();
   }
 
   /** Level-triggered: rebuilds every record from the snapshot. */
@@ -142,7 +162,8 @@ export class ClusterDnsServer {
         base.answers = result.answers;
         base.additionals = result.additionals;
         // An ExternalName's CNAME to a name outside the cluster: chase it upstream, as CoreDNS does.
-        const cname = result.answers.find((a) => a.type === 'CNAME');
+        // The end of a CNAME chain (records.ts follows it inside our zones) pointing outside.
+        const cname = result.answers.filter((a) => a.type === 'CNAME').at(-1);
         if (cname && question.type !== 'CNAME' && !source.zoneOf(String(cname.data))) {
           const chased = await this.forward({ ...query, questions: [{ ...question, name: String(cname.data) }] }, transport).catch(() => undefined);
           if (chased) base.answers = [...base.answers, ...(chased.answers ?? [])];
@@ -150,9 +171,9 @@ export class ClusterDnsServer {
         return base;
       }
       case 'nodata':
-        return { ...base, flags: dnsPacket.AUTHORITATIVE_ANSWER, authorities: [source.soa()] };
+        return { ...base, flags: dnsPacket.AUTHORITATIVE_ANSWER, authorities: [source.soa(question.name)] };
       case 'nxdomain':
-        return { ...base, flags: dnsPacket.AUTHORITATIVE_ANSWER | 3, authorities: [source.soa()] };
+        return { ...base, flags: dnsPacket.AUTHORITATIVE_ANSWER | 3, authorities: [source.soa(question.name)] };
       case 'outside': {
         const forwarded = await this.forward(query, transport).catch(() => undefined);
         if (!forwarded) return { ...base, flags: 2 /* SERVFAIL */ };
@@ -177,7 +198,7 @@ export class ClusterDnsServer {
       this.cache.set(key, hit);
       return ageAnswers(hit.packet, hit.expires, this.now());
     }
-    const upstreams = this.options.upstreams ?? [];
+    const upstreams = stubDomainFor(this.stubDomains, q.name)?.nameservers ?? this.upstreams;
     let lastError: unknown = new Error('no upstream resolvers');
     for (const upstream of upstreams) {
       try {
