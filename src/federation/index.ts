@@ -12,6 +12,8 @@ import { createClusterHealthController } from './cluster-health.js';
 import { kubeFedClustersCrdName } from './crds.js';
 import { createMemberClusters, type MemberClusters, type MemberEndpoint } from './members.js';
 import { createSyncController } from './sync.js';
+import { createReplicaSchedulingController } from './scheduling/controller.js';
+import { createDnsEndpointController, createServiceDnsRecordController } from './dns/controller.js';
 
 export interface FederationControllerDeps {
   host: Client;
@@ -22,8 +24,11 @@ export interface FederationControllerDeps {
   signal: AbortSignal;
 }
 
-/** How the integrator plugs in more federation controllers (replica scheduling, DNS). */
+/** A federation controller beside health and sync: built per activation, stopped with it. */
 export type FederationControllerFactory = (deps: FederationControllerDeps) => { stop(): void };
+
+/** Replica spreading and failover (ReplicaSchedulingPreference) and multi-cluster DNS (ServiceDNSRecord → DNSEndpoint). */
+export const builtinFederationControllers: FederationControllerFactory[] = [createReplicaSchedulingController, createServiceDnsRecordController, createDnsEndpointController];
 
 export interface StartFederationOptions {
   /** The host cluster's API. */
@@ -31,6 +36,7 @@ export interface StartFederationOptions {
   signal: AbortSignal;
   clock?: Clock;
   logger?: Logger;
+  /** Default builtinFederationControllers. */
   controllers?: FederationControllerFactory[];
   /** Cluster health probe period (default 10 s) and consecutive failures before NotReady (default 3). */
   healthPeriodMs?: number;
@@ -88,7 +94,7 @@ export function startFederation(options: StartFederationOptions): RunningFederat
     const sync = createSyncController({ host, informers, members, clock, logger, resyncPeriodMs: options.resyncPeriodMs });
     informers.start(signal);
     if (!(await members.waitForSync(signal))) return informers.shutdown();
-    const extras = (options.controllers ?? []).map((factory) => factory({ host, members, clock, logger, signal }));
+    const extras = (options.controllers ?? builtinFederationControllers).map((factory) => factory({ host, members, clock, logger, signal }));
     const stopped = Promise.all([health.run(signal), sync.run(signal)]);
     await stopped.catch((err) => logger('error', 'federation controller failed', { component: 'federation', error: (err as Error).message }));
     for (const extra of extras) extra.stop();

@@ -6,6 +6,7 @@ import { createClient, type ResourceRef } from '../../client/client.js';
 import { isAlreadyExists, isNotFound } from '../../client/errors.js';
 import { dropManagedFields, SharedInformerFactory, stderrLogger, type Logger } from '../../client/informer.js';
 import type { Transport } from '../../client/transport.js';
+import { watchDnsExtraSources } from '../dns/extra-sources.js';
 import { ClusterDnsServer, upstreamsFromResolvConf } from '../dns/server.js';
 import { runCommand, type CommandRunner } from '../exec.js';
 import type { EndpointSlice, Pod, Service } from '../types.js';
@@ -99,16 +100,22 @@ export async function startClusterDns(options: ClusterDnsOptions): Promise<Clust
     signal: loopStop.signal,
     minIntervalMs: 50,
     sync: async () => {
-      const snapshot = { services: services.getIndexer().list(), endpointSlices: slices.getIndexer().list(), pods: pods.getIndexer().list() };
-      for (const s of servers) s.sync(snapshot);
+      // Federation zones (a federation host serves its DNSEndpoints) and kube-dns's stubDomains/upstreamNameservers ConfigMap.
+      const snapshot = { services: services.getIndexer().list(), endpointSlices: slices.getIndexer().list(), pods: pods.getIndexer().list(), ...extras.federation() };
+      const forwarding = extras.forwarding();
+      for (const s of servers) {
+        s.setForwarding(forwarding);
+        s.sync(snapshot);
+      }
     },
   });
   const kick = () => factoryReady && loop.kick();
   let factoryReady = false;
   for (const informer of [services, slices, pods]) informer.addEventHandler({ onAdd: kick, onUpdate: kick, onDelete: kick });
   const informersStop = new AbortController();
+  const extras = watchDnsExtraSources({ client, signal: informersStop.signal, onChange: () => kick(), logger });
   factory.start(informersStop.signal);
-  const ready = factory.waitForCacheSync(options.signal).then(async (ok) => {
+  const ready = Promise.all([factory.waitForCacheSync(options.signal), extras.ready]).then(async ([ok]) => {
     if (!ok) return false;
     factoryReady = true;
     loop.kick();
