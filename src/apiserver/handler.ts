@@ -99,6 +99,21 @@ const patchTypes: Record<string, PatchType> = {
   'application/apply-patch+cbor': 'apply',
 };
 
+/**
+ * A list or watch narrowed to one object by `fieldSelector=metadata.name=X` is authorized as a
+ * request for X, as Kubernetes' RequestInfoFactory does — so a role with `resourceNames` can
+ * watch just its own object (as an informer on one ConfigMap does).
+ */
+function nameFromFieldSelector(verb: string, query: URLSearchParams): string {
+  if (verb !== 'list' && verb !== 'watch') return '';
+  const selector = query.get('fieldSelector');
+  if (!selector) return '';
+  const terms = selector.split(',');
+  if (terms.length !== 1) return '';
+  const m = /^metadata\.name(==?)(.+)$/.exec(terms[0]!.trim());
+  return m ? m[2]!.trim() : '';
+}
+
 export class ApiHandler {
   constructor(private readonly deps: ApiHandlerDeps) {}
 
@@ -142,7 +157,7 @@ export class ApiHandler {
       apiVersion: info.version,
       resource: info.resource,
       subresource: info.subresource,
-      name: info.name,
+      name: info.name || nameFromFieldSelector(info.verb, request.query),
       path: request.path,
       resourceRequest: true,
     });

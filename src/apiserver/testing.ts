@@ -20,7 +20,7 @@ import { subresourceHandlers } from './subresources.js';
 import { defaultAdmission } from './admission-plugins.js';
 import { startCustomResourceDefinitions, type CustomResourceDefinitions } from './crd/index.js';
 import { openApiHandler } from './openapi-handler.js';
-import type { SubresourceHandler } from './handler.js';
+import type { Authorizer, SubresourceHandler } from './handler.js';
 
 export interface TestApiServer {
   api: ApiServer;
@@ -35,7 +35,7 @@ export interface TestApiServer {
 
 export const testAdmin: UserInfo = { username: 'test-admin', groups: ['system:masters', 'system:authenticated'] };
 
-export async function startTestApiServer(options: { clock?: Clock; subresources?: Record<string, SubresourceHandler>; store?: Store } = {}): Promise<TestApiServer> {
+export async function startTestApiServer(options: { clock?: Clock; subresources?: Record<string, SubresourceHandler>; store?: Store; authorizer?: Authorizer } = {}): Promise<TestApiServer> {
   const clock = options.clock ?? systemClock;
   const store = options.store ?? createMemoryStore();
   const schemas = createSchemaRegistry({ kinds: builtinResources });
@@ -51,6 +51,7 @@ export async function startTestApiServer(options: { clock?: Clock; subresources?
     admission: defaultAdmission({ resources: () => apiRef!.resources, registry: () => apiRef!.registry }),
     subresources: { ...subresourceHandlers({ registry: () => apiRef!.registry, resources: () => apiRef!.resources, now: () => new Date(clock.now()) }), ...options.subresources },
     nonResource: [(request) => openApi!(request)],
+    authorizer: options.authorizer,
   });
   apiRef = api;
   const components = new AbortController();

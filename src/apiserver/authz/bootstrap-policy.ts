@@ -490,6 +490,10 @@ export function bootstrapClusterRoles(): KubeObject[] {
       // DNS runs as a node process, so it publishes kube-system/kube-dns and its endpoints itself.
       rule(['get', 'create', 'update', 'patch'], [core], ['services', 'endpoints']),
       rule(['get', 'create', 'update', 'patch'], [discovery], ['endpointslices']),
+      // kube-dns's own ConfigMap (stubDomains, upstreamNameservers), watched by name.
+      rule(['get', 'list', 'watch'], [core], ['configmaps'], ['kube-dns']),
+      // On a federation host, the zones it is authoritative for.
+      rule(['list', 'watch'], ['multiclusterdns.kubefed.io'], ['domains', 'dnsendpoints']),
     ]),
     clusterRole('system:navarch:ingress', [
       rule(READ, [networking], ['ingresses', 'ingressclasses']),

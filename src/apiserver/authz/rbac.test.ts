@@ -233,6 +233,10 @@ describe('bootstrap policy', () => {
     assert.ok(allowed(resource(user('system:navarch:proxy'), 'watch', 'discovery.k8s.io/endpointslices')));
     assert.ok(allowed(resource(user('system:navarch:dns'), 'list', 'services')));
     assert.ok(!allowed(resource(user('system:navarch:dns'), 'list', 'secrets')));
+    // kube-dns's ConfigMap by name only (a watch with fieldSelector=metadata.name=kube-dns), not every ConfigMap.
+    assert.ok(allowed(resource(user('system:navarch:dns'), 'watch', 'configmaps', 'kube-system', 'kube-dns')));
+    assert.ok(!allowed(resource(user('system:navarch:dns'), 'watch', 'configmaps', 'kube-system')));
+    assert.ok(!allowed(resource(user('system:navarch:dns'), 'get', 'configmaps', 'kube-system', 'other')));
     const joiner: UserInfo = { username: 'system:bootstrap:abcdef', groups: ['system:bootstrappers', 'system:authenticated'] };
     assert.ok(allowed(resource(joiner, 'create', 'certificates.k8s.io/certificatesigningrequests')));
     assert.ok(allowed(resource(joiner, 'create', 'certificates.k8s.io/certificatesigningrequests/nodeclient')));
