@@ -3,26 +3,19 @@
 // DNS). It stays idle — one CRD watch — until kubefedclusters.core.kubefed.io is Established,
 // so a cluster that is not a federation host pays nothing for it.
 import type { KubeObject } from '../api/types.js';
-import { createClient, type Client } from '../client/client.js';
+import { createClient } from '../client/client.js';
 import { systemClock, type Clock } from '../client/clock.js';
 import { dropManagedFields, SharedInformerFactory, stderrLogger, type Logger } from '../client/informer.js';
 import type { Transport } from '../client/transport.js';
 import type { KubeFedCluster } from './api.js';
 import { createClusterHealthController } from './cluster-health.js';
 import { kubeFedClustersCrdName } from './crds.js';
-import { createMemberClusters, type MemberClusters, type MemberEndpoint } from './members.js';
+import { createMemberClusters, type FederationControllerDeps, type MemberEndpoint } from './members.js';
+
+export type { FederationControllerDeps };
 import { createSyncController } from './sync.js';
 import { createReplicaSchedulingController } from './scheduling/controller.js';
 import { createDnsEndpointController, createServiceDnsRecordController } from './dns/controller.js';
-
-export interface FederationControllerDeps {
-  host: Client;
-  members: MemberClusters;
-  clock: Clock;
-  logger: Logger;
-  /** Aborts when the federation stops (leadership lost, CRD removed, shutdown). */
-  signal: AbortSignal;
-}
 
 /** A federation controller beside health and sync: built per activation, stopped with it. */
 export type FederationControllerFactory = (deps: FederationControllerDeps) => { stop(): void };

@@ -28,6 +28,16 @@ export interface MemberClusters {
   onChange(handler: () => void): () => void;
 }
 
+/** What the federation index hands every controller factory (health, sync, scheduling, DNS). */
+export interface FederationControllerDeps {
+  host: Client;
+  members: MemberClusters;
+  clock: Clock;
+  logger: Logger;
+  /** Aborts when the federation stops (leadership lost, CRD removed, shutdown). */
+  signal: AbortSignal;
+}
+
 // ---- the implementation, built from KubeFedCluster objects and their Secrets in the host ----
 
 /** How to reach one member: what a KubeFedCluster and its Secret say. */

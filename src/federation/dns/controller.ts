@@ -8,22 +8,14 @@
 // A member that is not ready contributes no entry, so its addresses leave DNS (failover).
 import type { KubeObject } from '../../api/types.js';
 import { objectKey, retryOnConflict, splitObjectKey, type Client, type ResourceRef } from '../../client/client.js';
-import type { Clock } from '../../client/clock.js';
 import { Controller } from '../../client/controller.js';
 import { isAlreadyExists, isNotFound } from '../../client/errors.js';
-import { SharedInformerFactory, type Logger } from '../../client/informer.js';
+import { SharedInformerFactory } from '../../client/informer.js';
 import { federationSystemNamespace, multiclusterDnsGroup, type DNSEndpoint, type Domain, type ServiceDNSRecord } from '../api.js';
-import type { MemberClusters } from '../members.js';
-import { dnsEndpointName, serviceDnsEndpoints } from './records.js';
+import type { FederationControllerDeps } from '../members.js';
 
-/** What the federation index hands every controller factory. */
-export interface FederationControllerDeps {
-  host: Client;
-  members: MemberClusters;
-  clock: Clock;
-  logger: Logger;
-  signal: AbortSignal;
-}
+export type { FederationControllerDeps };
+import { dnsEndpointName, serviceDnsEndpoints } from './records.js';
 
 export const serviceDnsRecordsRef: ResourceRef = { group: multiclusterDnsGroup, version: 'v1alpha1', resource: 'servicednsrecords', namespaced: true, kind: 'ServiceDNSRecord' };
 export const dnsEndpointsRef: ResourceRef = { group: multiclusterDnsGroup, version: 'v1alpha1', resource: 'dnsendpoints', namespaced: true, kind: 'DNSEndpoint' };

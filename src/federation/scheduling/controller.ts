@@ -4,24 +4,16 @@
 // and one `/spec/replicas` override per cluster. The sync controller then propagates it.
 // Failover is the same reconcile: a member turning not ready (MemberClusters.onChange) drops out
 // of the plan and its replicas go to the ready ones.
-import { objectKey, retryOnConflict, splitObjectKey, type Client, type ResourceRef } from '../../client/client.js';
-import type { Clock } from '../../client/clock.js';
+import { objectKey, retryOnConflict, splitObjectKey, type ResourceRef } from '../../client/client.js';
 import { Controller } from '../../client/controller.js';
 import { isNotFound } from '../../client/errors.js';
-import { objectFromDeleted, SharedInformerFactory, type Logger, type SharedIndexInformer } from '../../client/informer.js';
+import { objectFromDeleted, SharedInformerFactory, type SharedIndexInformer } from '../../client/informer.js';
 import { createEventRecorder } from '../../controllers/framework/events.js';
 import { schedulingGroup, typesGroup, type ClusterOverride, type FederatedResource, type ReplicaSchedulingPreference } from '../api.js';
-import type { MemberClusters } from '../members.js';
-import { planReplicas, type ReplicaPlan } from './planner.js';
+import type { FederationControllerDeps } from '../members.js';
 
-/** What the federation index hands every controller factory. */
-export interface FederationControllerDeps {
-  host: Client;
-  members: MemberClusters;
-  clock: Clock;
-  logger: Logger;
-  signal: AbortSignal;
-}
+export type { FederationControllerDeps };
+import { planReplicas, type ReplicaPlan } from './planner.js';
 
 export const replicaSchedulingPreferencesRef: ResourceRef = { group: schedulingGroup, version: 'v1alpha1', resource: 'replicaschedulingpreferences', namespaced: true, kind: 'ReplicaSchedulingPreference' };
 export const federatedDeploymentsRef: ResourceRef = { group: typesGroup, version: 'v1beta1', resource: 'federateddeployments', namespaced: true, kind: 'FederatedDeployment' };
