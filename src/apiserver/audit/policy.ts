@@ -18,7 +18,7 @@ export function levelAtLeast(level: AuditLevel, minimum: AuditLevel): boolean {
 export interface GroupResources {
   /** "" is the core group. */
   group?: string;
-  /** "pods", "pods/log", "*", "*/status", "pods/*"; empty = every resource of the group. */
+  // "pods", "pods/log", "*", "*/status", "pods/*"; empty = every resource of the group.
   resources?: string[];
   resourceNames?: string[];
 }
