@@ -53,6 +53,8 @@ Server flags:
   --kubelet-port 10250      the node agent's streaming port (0: any free port)
   --network-name navarch    prefix of host network names (bridge navarch0, device navarch-svc, chains NAVARCH-*)
   --ingress-http-port 80  --ingress-https-port 443  --ingress-bind-address ADDR   the built-in ingress (0: off)
+  --audit-policy-file FILE  --audit-log-path PATH|-   audit log (audit.k8s.io/v1 Policy; no policy: off)
+  --audit-log-maxsize MB  --audit-log-maxbackup N  --audit-log-maxage DAYS   audit log rotation
 `;
 
 async function main(argv: string[]): Promise<void> {

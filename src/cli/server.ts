@@ -49,6 +49,7 @@ import { createServiceLoadBalancer } from '../network/servicelb/service-lb.js';
 import { NAVARCH_INGRESS_USER, NAVARCH_SERVICE_LB_USER } from '../apiserver/authz/bootstrap-policy.js';
 import { registerCertificateExpiryGauge, rotateCertificates, startCertificateRotation, type RotationDeps } from './ops/cert-rotation.js';
 import type { RenewalResult } from '../apiserver/auth/cluster-pki.js';
+import { auditorFromFlags, type AuditFlags } from '../apiserver/audit/index.js';
 
 export interface ServerConfig {
   dataDir: string;
@@ -81,6 +82,25 @@ export interface ServerConfig {
   ingressBindAddress: string;
   /** --cluster-autoscaler group=NAME,min=0,max=5,cpu=2,memory=4Gi[,label=k=v] (repeatable): simulated node groups; none = autoscaler off. */
   clusterAutoscaler?: NodeGroupSpec[];
+  /** --audit-policy-file, --audit-log-path, --audit-log-maxage/-maxbackup/-maxsize; no policy = auditing off. */
+  audit?: AuditFlags;
+}
+
+/** The --audit-* flags, as kube-apiserver spells them. */
+export function auditFlagsFromArgs(args: ParsedArgs): AuditFlags {
+  const count = (name: string) => {
+    const v = flag(args, name);
+    if (v === undefined) return undefined;
+    if (!/^\d+$/.test(v)) throw new Error(`--${name} must be a non-negative whole number (got "${v}")`);
+    return Number(v);
+  };
+  return {
+    policyFile: flag(args, 'audit-policy-file'),
+    logPath: flag(args, 'audit-log-path'),
+    logMaxAgeDays: count('audit-log-maxage'),
+    logMaxBackups: count('audit-log-maxbackup'),
+    logMaxSizeMB: count('audit-log-maxsize'),
+  };
 }
 
 /** --node-label k=v (repeatable) */
@@ -151,6 +171,7 @@ export function serverConfigFromArgs(args: ParsedArgs): ServerConfig {
     ingressBindAddress: flag(args, 'ingress-bind-address') ?? flag(args, 'bind-address', '0.0.0.0')!,
     // Raw values: each one is a comma-separated group spec, so flagList's comma split would break it.
     clusterAutoscaler: (args.flags.get('cluster-autoscaler') ?? []).map(parseNodeGroupSpec),
+    audit: auditFlagsFromArgs(args),
   };
 }
 
@@ -206,6 +227,8 @@ export interface RunningServer {
 
 export async function startServer(config: ServerConfig): Promise<RunningServer> {
   const started = Date.now();
+  // Before anything starts: an invalid policy stops the server with the file and field named.
+  const audit = auditorFromFlags(config.audit ?? {}, (message) => log.warn('audit', message));
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
   const store = await createStore({
     backend: config.datastore,
@@ -269,6 +292,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     ],
     authenticator: { authenticate: (input) => security!.authenticator.authenticate(input) },
     authorizer: { authorize: (attributes) => security!.authorizer.authorize(attributes) },
+    audit,
   });
   security = createSecurity({ cache: api.cache, registry: api.registry, caPem: pki.ca.certPem, serviceAccountPublicKeyPem: pki.serviceAccountPublicKeyPem, joinToken: pki.token });
   apiRef = api;

@@ -7,7 +7,8 @@ import type { UserInfo } from '../admission.js';
 import type { ApiRequest, ApiResponse } from '../handler.js';
 import type { RequestInfo } from '../request-info.js';
 import { auditUser, formatMicroTime, responseStatus, withoutManagedFields, type AuditEvent, type AuditObjectReference, type AuditResponseStatus } from './event.js';
-import { levelAtLeast, PolicyRuleEvaluator, type AuditPolicy, type AuditStage, type RequestAuditConfig } from './policy.js';
+import { AuditLogBackend } from './log-backend.js';
+import { levelAtLeast, loadPolicyFile, PolicyRuleEvaluator, type AuditPolicy, type AuditStage, type RequestAuditConfig } from './policy.js';
 
 export * from './event.js';
 export * from './policy.js';
@@ -230,4 +231,29 @@ function sourceIPsOf(request: ApiRequest): string[] {
   const remote = request.remoteAddress?.replace(/^::ffff:/, '');
   if (remote && !ips.includes(remote)) ips.push(remote);
   return ips;
+}
+
+/** kube-apiserver's --audit-* flags that navarch supports. */
+export interface AuditFlags {
+  policyFile?: string;
+  logPath?: string;
+  logMaxAgeDays?: number;
+  logMaxBackups?: number;
+  logMaxSizeMB?: number;
+}
+
+/**
+ * The auditor `navarch server` runs, or undefined when auditing is off: as in Kubernetes,
+ * no policy file means no auditing, and a policy without a backend has nowhere to write.
+ * Throws AuditPolicyError (naming the file and fields) for an invalid policy.
+ */
+export function auditorFromFlags(flags: AuditFlags, warn: (message: string) => void): Auditor | undefined {
+  if (!flags.policyFile) return undefined;
+  const policy = loadPolicyFile(flags.policyFile);
+  if (!flags.logPath) {
+    warn('--audit-policy-file is set but --audit-log-path is not: no audit backend, audit events are not recorded');
+    return undefined;
+  }
+  const sink = new AuditLogBackend({ path: flags.logPath, maxAgeDays: flags.logMaxAgeDays, maxBackups: flags.logMaxBackups, maxSizeMB: flags.logMaxSizeMB });
+  return createAuditor({ policy, sink });
 }
