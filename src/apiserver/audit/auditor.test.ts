@@ -2,6 +2,9 @@
 // level and stage, for forbidden requests, panics, watches and in-process clients.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { builtinResources } from '../../api/resources.js';
 import { createSchemaRegistry } from '../../api/schema/index.js';
 import { createMemoryStore } from '../../storage/memory/memory-store.js';
@@ -13,7 +16,7 @@ import { patchEngines } from '../patch-engines.js';
 import { selectorParsers } from '../selector-parsers.js';
 import type { UserInfo } from '../admission.js';
 import type { ApiRequest, ApiResponse } from '../handler.js';
-import { createAuditor, formatMicroTime, parsePolicy, type AuditEvent, type AuditSink } from './index.js';
+import { auditorFromFlags, createAuditor, formatMicroTime, parsePolicy, type AuditEvent, type AuditSink } from './index.js';
 
 const admin: UserInfo = { username: 'admin', groups: ['system:masters', 'system:authenticated'] };
 const eve: UserInfo = { username: 'eve', uid: 'u-1', groups: ['system:authenticated'] };
@@ -231,5 +234,26 @@ describe('audit event timestamps', () => {
   test('microsecond RFC 3339 in UTC, like metav1.MicroTime', () => {
     assert.equal(formatMicroTime(Date.parse('2026-01-02T03:04:05.678Z') * 1000 + 901), '2026-01-02T03:04:05.678901Z');
     assert.equal(formatMicroTime(Date.parse('2026-01-02T03:04:05Z') * 1000 + 7), '2026-01-02T03:04:05.000007Z');
+  });
+});
+
+describe('auditorFromFlags (navarch server --audit-*)', () => {
+  test('no policy file: auditing off; a policy without a log path: off, with a warning', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'navarch-audit-flags-'));
+    try {
+      const warnings: string[] = [];
+      assert.equal(auditorFromFlags({ logPath: join(dir, 'a.log') }, (m) => warnings.push(m)), undefined);
+      writeFileSync(join(dir, 'policy.yaml'), 'apiVersion: audit.k8s.io/v1\nkind: Policy\nrules: [{level: Metadata}]\n');
+      assert.equal(auditorFromFlags({ policyFile: join(dir, 'policy.yaml') }, (m) => warnings.push(m)), undefined);
+      assert.match(warnings.join(), /--audit-log-path is not/);
+      const auditor = auditorFromFlags({ policyFile: join(dir, 'policy.yaml'), logPath: join(dir, 'a.log') }, (m) => warnings.push(m));
+      assert.ok(auditor);
+      await auditor.close();
+      writeFileSync(join(dir, 'bad.yaml'), 'apiVersion: audit.k8s.io/v1\nkind: Policy\nrules: [{level: Loud}]\n');
+      assert.throws(() => auditorFromFlags({ policyFile: join(dir, 'bad.yaml'), logPath: '-' }, () => undefined), /bad\.yaml is invalid:\n {2}rules\[0\]\.level/);
+      assert.throws(() => auditorFromFlags({ policyFile: join(dir, 'missing.yaml'), logPath: '-' }, () => undefined), /missing\.yaml: cannot read/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
