@@ -1,5 +1,6 @@
 // The request pipeline shared by the HTTP server and the in-process transport:
 // path → RequestInfo → authorization → resource lookup → verb → generic REST semantics.
+import { randomUUID } from 'node:crypto';
 import YAML from 'yaml';
 import type { KubeObject } from '../api/types.js';
 import type { UserInfo } from './admission.js';
@@ -25,6 +26,7 @@ import { apiVersionOf, type ResourceRegistry, type ServedResource } from './regi
 import type { DeleteOptions, ListOptions, PatchType, RequestContext, ResourceStore, WatchEventOut } from './resource-store.js';
 import { negotiate, partialObjectMetadata, toTable, type IncludeObject } from './table.js';
 import type { Clock } from '../util/clock.js';
+import type { Auditor, RequestAudit } from './audit/index.js';
 import { kubernetesVersion } from '../util/version.js';
 
 export interface ApiRequest {
@@ -36,6 +38,8 @@ export interface ApiRequest {
   /** Raw body (HTTP) or an already-parsed value (in-process). */
   body?: Buffer | unknown;
   user: UserInfo;
+  /** The client's address (HTTP only): the audit log's sourceIPs. */
+  remoteAddress?: string;
 }
 
 export interface WatchSink {
@@ -54,6 +58,8 @@ export interface ApiResponse {
   stream?: (sink: WatchSink) => Promise<() => void>;
   /** Raw upgrade/stream handlers (exec, attach, portforward, proxy) are served by the HTTP layer. */
   connect?: { resource: ServedResource; info: RequestInfo };
+  /** For `connect` responses: the serving layer calls this once the connection has ended. */
+  onClose?: () => void;
 }
 
 export interface AuthorizationAttributes {
@@ -89,6 +95,8 @@ export interface ApiHandlerDeps {
   subresources?: Record<string, SubresourceHandler>;
   /** Called after each request, for metrics and audit. */
   observe?: (info: RequestInfo, status: number, seconds: number, request: ApiRequest) => void;
+  /** Audit logging (--audit-policy-file); absent = off, at no cost beyond the Audit-Id header. */
+  audit?: Auditor;
 }
 
 const patchTypes: Record<string, PatchType> = {
@@ -119,16 +127,26 @@ export class ApiHandler {
 
   async handle(request: ApiRequest): Promise<ApiResponse> {
     const started = process.hrtime.bigint();
+    // Kubernetes answers every request with an Audit-Id, the client's own when it sent one.
+    const auditID = request.headers['audit-id'] || randomUUID();
     let info: RequestInfo | undefined;
     let response: ApiResponse;
+    let audit: RequestAudit | undefined;
     try {
       info = parseRequestInfo(request.method, request.path, request.query);
-      response = await this.dispatch(request, info);
+      if (this.deps.audit) audit = this.deps.audit.begin(request, info, auditID);
+      response = await this.dispatch(request, info, audit);
     } catch (e) {
       const error = toApiError(e);
       if (error.code >= 500) console.error(JSON.stringify({ component: 'apiserver', level: 'error', path: request.path, method: request.method, error: (e as Error)?.stack ?? String(e) }));
       response = { status: error.code, body: error.toStatus() };
+      if (audit && error.code >= 500 && !(e instanceof ApiError)) {
+        audit.panic(e);
+        audit = undefined;
+      }
     }
+    if (audit) response = audit.respond(response);
+    response = { ...response, headers: response.headers ? { ...response.headers, 'Audit-Id': auditID } : { 'Audit-Id': auditID } };
     if (info && this.deps.observe) {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       this.deps.observe(info, response.status, seconds, request);
@@ -136,12 +154,13 @@ export class ApiHandler {
     return response;
   }
 
-  private async dispatch(request: ApiRequest, info: RequestInfo): Promise<ApiResponse> {
+  private async dispatch(request: ApiRequest, info: RequestInfo, audit: RequestAudit | undefined): Promise<ApiResponse> {
     if (request.headers['impersonate-user'] || request.headers['impersonate-group'] || request.headers['impersonate-uid']) {
       request = { ...request, user: await this.impersonate(request) };
+      audit?.impersonated(request.user);
     }
     if (!info.isResourceRequest) {
-      await this.authorizeOrThrow({ user: request.user, verb: request.method.toLowerCase(), namespace: '', apiGroup: '', apiVersion: '', resource: '', subresource: '', name: '', path: request.path, resourceRequest: false });
+      await this.authorizeOrThrow({ user: request.user, verb: request.method.toLowerCase(), namespace: '', apiGroup: '', apiVersion: '', resource: '', subresource: '', name: '', path: request.path, resourceRequest: false }, audit);
       for (const h of this.deps.nonResource ?? []) {
         const r = await h(request);
         if (r) return r;
@@ -160,7 +179,7 @@ export class ApiHandler {
       name: info.name || nameFromFieldSelector(info.verb, request.query),
       path: request.path,
       resourceRequest: true,
-    });
+    }, audit);
     if (!resource) throw notFoundPath();
     if (info.parts.length > 3) throw notFoundPath();
     if (info.subresource && !(resource.subresources ?? []).includes(info.subresource)) throw notFoundPath();
@@ -221,8 +240,9 @@ export class ApiHandler {
     return { username, uid, groups: allGroups, extra: Object.keys(extra).length ? extra : undefined };
   }
 
-  private async authorizeOrThrow(attributes: AuthorizationAttributes): Promise<void> {
+  private async authorizeOrThrow(attributes: AuthorizationAttributes, audit: RequestAudit | undefined): Promise<void> {
     const decision = await this.deps.authorizer.authorize(attributes);
+    audit?.authorized(decision);
     if (decision.allowed) return;
     const user = attributes.user.username;
     if (!attributes.resourceRequest) {

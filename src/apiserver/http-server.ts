@@ -57,7 +57,7 @@ export function createHttpsServer(options: HttpServerOptions): https.Server {
     if (user === null) throw unauthorized();
     const headers: Record<string, string | undefined> = {};
     for (const [k, v] of Object.entries(req.headers)) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
-    return { method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers, user };
+    return { method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers, user, remoteAddress: req.socket.remoteAddress };
   };
 
   const readBody = (req: IncomingMessage): Promise<Buffer> =>
@@ -84,6 +84,7 @@ export function createHttpsServer(options: HttpServerOptions): https.Server {
       const response = await options.handler.handle(request);
       if (response.connect) {
         if (!options.connect) throw new ApiError(503, 'ServiceUnavailable', 'streaming is not available on this server');
+        if (response.onClose) res.once('close', response.onClose);
         await options.connect(request, response, { req, res });
         return;
       }
@@ -105,9 +106,11 @@ export function createHttpsServer(options: HttpServerOptions): https.Server {
       const response = await options.handler.handle(request);
       if (!response.connect || !options.connect) {
         const body = JSON.stringify(response.body ?? {});
-        socket.end(`HTTP/1.1 ${response.status || 400} Error\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+        const auditID = response.headers?.['Audit-Id'] ? `Audit-Id: ${response.headers['Audit-Id']}\r\n` : '';
+        socket.end(`HTTP/1.1 ${response.status || 400} Error\r\n${auditID}Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
         return;
       }
+      if (response.onClose) socket.once('close', response.onClose);
       await options.connect(request, response, { req, socket, head });
     } catch (e) {
       const error = e instanceof ApiError ? e : new ApiError(500, 'InternalError', (e as Error).message);

@@ -14,6 +14,7 @@ import { ResourceStore, type PatchEngines, type SelectorParsers } from './resour
 import { WatchCache } from './watch-cache.js';
 import type { Clock } from '../util/clock.js';
 import { ApiError } from './errors.js';
+import type { Auditor } from './audit/index.js';
 import { createServiceAllocationRepair, type ServiceAllocationRepair } from '../controllers/serviceallocation/repair.js';
 
 export interface ApiServerOptions {
@@ -32,6 +33,8 @@ export interface ApiServerOptions {
   nonResource?: NonResourceHandler[];
   connect?: ConnectHandler;
   extraReadyChecks?: HealthCheck[];
+  /** Audit logging (src/apiserver/audit/); absent = off, as without --audit-policy-file. Closed with the server. */
+  audit?: Auditor;
   /**
    * The Service ClusterIP/NodePort reservation repair loop (src/controllers/serviceallocation/),
    * run by every API server as Kubernetes' repair controllers are; false leaves it out.
@@ -126,6 +129,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
     nonResource: [health, metrics.handler(), ...(options.nonResource ?? [])],
     subresources: options.subresources,
     observe: (info, status, seconds) => metrics.observe(info, status, seconds),
+    audit: options.audit,
   });
   const https = options.tls
     ? createHttpsServer({
@@ -183,6 +187,8 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
           https.closeAllConnections();
         });
       }
+      // After the listener: the last requests' events are in the log.
+      await options.audit?.close();
     },
   };
 }

@@ -57,6 +57,8 @@ Server flags:
   --network-name navarch    prefix of host network names (bridge navarch0, device navarch-svc, chains NAVARCH-*)
   --federation-health-period 10  seconds between a federation host's probes of each member
   --ingress-http-port 80  --ingress-https-port 443  --ingress-bind-address ADDR   the built-in ingress (0: off)
+  --audit-policy-file FILE  --audit-log-path PATH|-   audit log (audit.k8s.io/v1 Policy; no policy: off)
+  --audit-log-maxsize MB  --audit-log-maxbackup N  --audit-log-maxage DAYS   audit log rotation
 `;
 
 async function main(argv: string[]): Promise<void> {

@@ -50,6 +50,7 @@ import { NAVARCH_INGRESS_USER, NAVARCH_SERVICE_LB_USER } from '../apiserver/auth
 import { registerCertificateExpiryGauge, rotateCertificates, startCertificateRotation, type RotationDeps } from './ops/cert-rotation.js';
 import type { RenewalResult } from '../apiserver/auth/cluster-pki.js';
 import { startFederation, type FederationControllerFactory } from '../federation/index.js';
+import { auditorFromFlags, type AuditFlags } from '../apiserver/audit/index.js';
 
 export interface ServerConfig {
   dataDir: string;
@@ -84,8 +85,27 @@ export interface ServerConfig {
   clusterAutoscaler?: NodeGroupSpec[];
   /** --federation-health-period SECONDS: how often a federation host probes its members (kubefed's 10 s). */
   federationHealthPeriodSeconds?: number;
-  /** More federation controllers (replica scheduling, DNS) started with the federation core. */
+  /** Federation controllers beside health and sync (default: replica scheduling and DNS, builtinFederationControllers). */
   federationControllers?: FederationControllerFactory[];
+  /** --audit-policy-file, --audit-log-path, --audit-log-maxage/-maxbackup/-maxsize; no policy = auditing off. */
+  audit?: AuditFlags;
+}
+
+/** The --audit-* flags, as kube-apiserver spells them. */
+export function auditFlagsFromArgs(args: ParsedArgs): AuditFlags {
+  const count = (name: string) => {
+    const v = flag(args, name);
+    if (v === undefined) return undefined;
+    if (!/^\d+$/.test(v)) throw new Error(`--${name} must be a non-negative whole number (got "${v}")`);
+    return Number(v);
+  };
+  return {
+    policyFile: flag(args, 'audit-policy-file'),
+    logPath: flag(args, 'audit-log-path'),
+    logMaxAgeDays: count('audit-log-maxage'),
+    logMaxBackups: count('audit-log-maxbackup'),
+    logMaxSizeMB: count('audit-log-maxsize'),
+  };
 }
 
 /** --node-label k=v (repeatable) */
@@ -157,6 +177,7 @@ export function serverConfigFromArgs(args: ParsedArgs): ServerConfig {
     // Raw values: each one is a comma-separated group spec, so flagList's comma split would break it.
     clusterAutoscaler: (args.flags.get('cluster-autoscaler') ?? []).map(parseNodeGroupSpec),
     federationHealthPeriodSeconds: Number(flag(args, 'federation-health-period', '10')),
+    audit: auditFlagsFromArgs(args),
   };
 }
 
@@ -212,6 +233,8 @@ export interface RunningServer {
 
 export async function startServer(config: ServerConfig): Promise<RunningServer> {
   const started = Date.now();
+  // Before anything starts: an invalid policy stops the server with the file and field named.
+  const audit = auditorFromFlags(config.audit ?? {}, (message) => log.warn('audit', message));
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
   const store = await createStore({
     backend: config.datastore,
@@ -275,6 +298,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     ],
     authenticator: { authenticate: (input) => security!.authenticator.authenticate(input) },
     authorizer: { authorize: (attributes) => security!.authorizer.authorize(attributes) },
+    audit,
   });
   security = createSecurity({ cache: api.cache, registry: api.registry, caPem: pki.ca.certPem, serviceAccountPublicKeyPem: pki.serviceAccountPublicKeyPem, joinToken: pki.token });
   apiRef = api;
