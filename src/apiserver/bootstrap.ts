@@ -1,5 +1,6 @@
 // Objects every cluster has from its first start: the system namespaces (and, as they are
-// built, default RBAC policy and the `kubernetes` Service). Idempotent: existing objects are kept.
+// built, default RBAC policy and the `kubernetes` Service). Idempotent: existing objects are kept,
+// except default RBAC roles and bindings, which gain what a newer version adds (reconcileRbacDefault).
 import type { KubeObject } from '../api/types.js';
 import type { ApiServer } from './index.js';
 import { ApiError } from './errors.js';
@@ -11,12 +12,64 @@ export const systemNamespaces = ['default', 'kube-system', 'kube-public', 'kube-
 export async function ensureObject(api: ApiServer, group: string, version: string, resource: string, object: KubeObject): Promise<void> {
   const served = api.registry.lookup(group, version, resource);
   if (!served) throw new Error(`bootstrap: ${group}/${version}/${resource} is not served`);
+  const namespace = object.metadata.namespace ?? '';
+  const context = () => ({ user: systemUser, warnings: [] as string[], fieldManager: 'navarch-bootstrap' });
   try {
-    await api.resources.create(served, object.metadata.namespace ?? '', object, { user: systemUser, warnings: [], fieldManager: 'navarch-bootstrap' });
+    await api.resources.create(served, namespace, object, context());
   } catch (e) {
-    if (e instanceof ApiError && e.code === 409) return;
-    throw e;
+    if (!(e instanceof ApiError && e.code === 409)) throw e;
+    if (group !== rbacGroup) return;
+    // An existing default role or binding: a newer navarch may need more than an older one
+    // granted (kube-apiserver reconciles its bootstrap policy at every start the same way).
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const existing = await api.resources.get(served, namespace, object.metadata.name!);
+      const reconciled = reconcileRbacDefault(existing, object);
+      if (!reconciled) return;
+      try {
+        await api.resources.update(served, namespace, object.metadata.name!, reconciled, context());
+        return;
+      } catch (conflict) {
+        if (!(conflict instanceof ApiError && conflict.code === 409)) throw conflict;
+      }
+    }
   }
+}
+
+const rbacGroup = 'rbac.authorization.k8s.io';
+
+/** A rule or subject as text, independent of key order and of empty lists (stored objects may differ in both). */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined && !(Array.isArray(v) && v.length === 0)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+const autoupdateAnnotation = 'rbac.authorization.kubernetes.io/autoupdate';
+
+/**
+ * Kubernetes' reconciliation of a bootstrap role or binding that already exists: unless an
+ * administrator set `rbac.authorization.kubernetes.io/autoupdate: "false"` on it, missing rules
+ * (or subjects) are added and nothing is taken away. Aggregated roles are left to the
+ * aggregation controller. Returns the object to write, or undefined when it already covers the default.
+ */
+export function reconcileRbacDefault(existing: KubeObject, wanted: KubeObject): KubeObject | undefined {
+  if (existing.metadata.annotations?.[autoupdateAnnotation] === 'false') return undefined;
+  const same = (a: unknown, b: unknown) => canonical(a) === canonical(b);
+  if (wanted.kind === 'ClusterRole' || wanted.kind === 'Role') {
+    if (wanted.aggregationRule) return undefined;
+    const have: unknown[] = existing.rules ?? [];
+    const missing = (wanted.rules ?? []).filter((r: unknown) => !have.some((h) => same(h, r)));
+    return missing.length ? { ...existing, rules: [...have, ...missing] } : undefined;
+  }
+  if (wanted.kind === 'ClusterRoleBinding' || wanted.kind === 'RoleBinding') {
+    if (!same(existing.roleRef, wanted.roleRef)) return undefined;
+    const have: unknown[] = existing.subjects ?? [];
+    const missing = (wanted.subjects ?? []).filter((s: unknown) => !have.some((h) => same(h, s)));
+    return missing.length ? { ...existing, subjects: [...have, ...missing] } : undefined;
+  }
+  return undefined;
 }
 
 export async function bootstrapClusterObjects(api: ApiServer, extra: { group: string; version: string; resource: string; object: KubeObject }[] = []): Promise<void> {

@@ -115,7 +115,9 @@ export async function startClusterDns(options: ClusterDnsOptions): Promise<Clust
   const informersStop = new AbortController();
   const extras = watchDnsExtraSources({ client, signal: informersStop.signal, onChange: () => kick(), logger });
   factory.start(informersStop.signal);
-  const ready = Promise.all([factory.waitForCacheSync(options.signal), extras.ready]).then(async ([ok]) => {
+  // Records are served as soon as Services, slices and Pods are cached; the kube-dns ConfigMap and
+  // federation zones are optional extras applied when they arrive (a 403 on them must not keep DNS down).
+  const ready = factory.waitForCacheSync(options.signal).then(async (ok) => {
     if (!ok) return false;
     factoryReady = true;
     loop.kick();
