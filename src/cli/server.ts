@@ -1,5 +1,6 @@
 // `navarch server`: one process with the API server, controllers, scheduler and a node agent
 // (like k3s). This file only wires components together; each lives in its own folder.
+import { setMaxListeners } from 'node:events';
 import { mkdir } from 'node:fs/promises';
 import { hostname, networkInterfaces, homedir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -330,6 +331,8 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   };
   const rotation = startCertificateRotation({ ...rotationDeps, onError: (e) => log.warn('certificates', 'rotation failed', { error: e.message }) });
   const components = new AbortController();
+  // Every component and each of its informers waits on this one shutdown signal: dozens of listeners are expected.
+  setMaxListeners(500, components.signal);
   crds = startCustomResourceDefinitions(api, components.signal, { schemas });
   startControlPlane(
     {
