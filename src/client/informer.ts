@@ -18,6 +18,7 @@ import { jitter, sleep, systemClock } from './clock.js';
 import type { Client, ObjectList, ResourceClient, ResourceRef } from './client.js';
 import { apiVersionOf, objectKey } from './client.js';
 import { ApiError, isGone } from './errors.js';
+import { getMaxListeners, setMaxListeners } from 'node:events';
 import type { WatchEvent, WatchHandle } from './transport.js';
 
 /** Final state of an object deleted while the informer was not watching (seen on relist). */
@@ -548,7 +549,10 @@ export class SharedInformerFactory {
         resyncPeriodMs: request.resyncPeriodMs ?? this.options.resyncPeriodMs,
       });
       this.informers.set(key, informer);
-      if (this.signal && !this.signal.aborted) this.runInformer(informer, this.signal);
+      if (this.signal && !this.signal.aborted) {
+        expectListeners(this.signal, this.informers.size);
+        this.runInformer(informer, this.signal);
+      }
     }
     if (request.indexers) informer.addIndexers(request.indexers);
     return informer;
@@ -565,11 +569,13 @@ export class SharedInformerFactory {
   /** Starts every informer not yet running; they stop when `signal` aborts. */
   start(signal: AbortSignal): void {
     this.signal = signal;
+    expectListeners(signal, this.informers.size);
     for (const informer of this.informers.values()) if (!informer.isRunning()) this.runInformer(informer, signal);
   }
 
   /** Resolves true when every informer created so far has synced (false if `signal` aborts first). */
   async waitForCacheSync(signal?: AbortSignal): Promise<boolean> {
+    if (signal) expectListeners(signal, this.informers.size);
     const results = await Promise.all([...this.informers.values()].map((i) => i.waitForSync(signal)));
     return results.every(Boolean);
   }
@@ -582,4 +588,13 @@ export class SharedInformerFactory {
   list(): SharedIndexInformer<any>[] {
     return [...this.informers.values()];
   }
+}
+
+/**
+ * Each informer keeps a few abort listeners on the signal it runs under (its list/watch, a
+ * sync waiter), all removed when done: many informers on one signal is expected, not a leak.
+ */
+function expectListeners(signal: AbortSignal, informers: number): void {
+  const needed = 4 * informers + 10;
+  if (getMaxListeners(signal) < needed) setMaxListeners(needed, signal);
 }
