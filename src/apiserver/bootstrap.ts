@@ -4,6 +4,7 @@
 import type { KubeObject } from '../api/types.js';
 import type { ApiServer } from './index.js';
 import { ApiError } from './errors.js';
+import { deepEqual } from '../util/json.js';
 
 const systemUser = { username: 'system:apiserver', groups: ['system:masters', 'system:authenticated'] };
 
@@ -37,14 +38,10 @@ export async function ensureObject(api: ApiServer, group: string, version: strin
 
 const rbacGroup = 'rbac.authorization.k8s.io';
 
-/** A rule or subject as text, independent of key order and of empty lists (stored objects may differ in both). */
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (value && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined && !(Array.isArray(v) && v.length === 0)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
+/** A rule or subject without its empty lists (`resourceNames: []` means the same as none). */
+function withoutEmptyLists(value: unknown): unknown {
+  if (!value || typeof value !== 'object') return value;
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => !(Array.isArray(v) && v.length === 0)));
 }
 const autoupdateAnnotation = 'rbac.authorization.kubernetes.io/autoupdate';
 
@@ -56,7 +53,7 @@ const autoupdateAnnotation = 'rbac.authorization.kubernetes.io/autoupdate';
  */
 export function reconcileRbacDefault(existing: KubeObject, wanted: KubeObject): KubeObject | undefined {
   if (existing.metadata.annotations?.[autoupdateAnnotation] === 'false') return undefined;
-  const same = (a: unknown, b: unknown) => canonical(a) === canonical(b);
+  const same = (a: unknown, b: unknown) => deepEqual(withoutEmptyLists(a), withoutEmptyLists(b));
   if (wanted.kind === 'ClusterRole' || wanted.kind === 'Role') {
     if (wanted.aggregationRule) return undefined;
     const have: unknown[] = existing.rules ?? [];

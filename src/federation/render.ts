@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import type { KubeObject } from '../api/types.js';
 import type { ClusterOverride, FederatedResource, FederatedTypeConfig, KubeFedCluster, Placement } from './api.js';
 import { managedLabel } from './api.js';
+import { canonicalJson } from '../util/json.js';
 
 /** Annotation on a propagated object: the hash of what the sync controller last rendered for it. */
 export const renderedHashAnnotation = 'federation.navarch.io/rendered-hash';
@@ -117,23 +118,11 @@ export function renderTarget(config: FederatedTypeConfig, federated: FederatedRe
   return object as KubeObject;
 }
 
-function canonical(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(canonical);
-  if (value && typeof value === 'object') {
-    return Object.fromEntries(
-      Object.keys(value)
-        .sort()
-        .map((k) => [k, canonical((value as Record<string, unknown>)[k])]),
-    );
-  }
-  return value;
-}
-
 /** A stable hash of a rendered object (key order does not matter). */
 export function renderedHash(object: KubeObject): string {
   const copy = structuredClone(object) as any;
   if (copy.metadata?.annotations) delete copy.metadata.annotations[renderedHashAnnotation];
-  return createHash('sha256').update(JSON.stringify(canonical(copy))).digest('hex').slice(0, 16);
+  return createHash('sha256').update(canonicalJson(copy)).digest('hex').slice(0, 16);
 }
 
 /**

@@ -6,7 +6,8 @@ import type { KubeObject } from '../../api/types.js';
 import type { Client, ResourceRef } from '../../client/client.js';
 import { isAlreadyExists, isNotFound } from '../../client/errors.js';
 import { newControllerRef, getControllerOf } from '../framework/controller-ref.js';
-import { canonicalJson, computeTemplateHash } from '../deployment/hash.js';
+import { canonicalJson } from '../../util/json.js';
+import { computeTemplateHash } from '../deployment/hash.js';
 
 export const controllerRevisionHashLabel = 'controller-revision-hash';
 export const controllerRevisionsResource: ResourceRef = { group: 'apps', version: 'v1', resource: 'controllerrevisions', namespaced: true, kind: 'ControllerRevision' };

@@ -16,7 +16,8 @@ import { runController, type Controller, type ReconcileResult } from '../framewo
 import { controllerUidIndexFunc, getControllerOf, newControllerRef } from '../framework/controller-ref.js';
 import { formatTime, type EventRecorder } from '../framework/events.js';
 import { deploymentsResource, podsRelatedIndex, podsResource, replicaSetsResource } from '../framework/resources.js';
-import { canonicalJson, computeTemplateHash } from './hash.js';
+import { canonicalJson } from '../../util/json.js';
+import { computeTemplateHash } from './hash.js';
 import {
   byCreation,
   desiredReplicasAnnotation,

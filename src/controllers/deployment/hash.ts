@@ -4,21 +4,14 @@
 // a spew dump of the Go struct; we hash canonical JSON (sorted keys) — the same properties
 // (stable across restarts, changes with any template change), not the same digits.
 
+import { canonicalJson } from '../../util/json.js';
+
 const safeAlphabet = 'bcdfghjklmnpqrstvwxz2456789';
 
 export function safeEncodeString(s: string): string {
   let out = '';
   for (let i = 0; i < s.length; i++) out += safeAlphabet[s.charCodeAt(i) % safeAlphabet.length];
   return out;
-}
-
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value ?? null);
 }
 
 export function fnv32a(bytes: Uint8Array, seed = 0x811c9dc5): number {
