@@ -356,7 +356,7 @@ export abstract class ShimRuntime implements RuntimeService {
     return {
       ...session,
       resize(width: number, height: number) {
-        spawn('stty', ['-F', `/proc/${pid}/fd/0`, 'cols', String(width), 'rows', String(height)], { stdio: 'ignore' }).on('error', () => {});
+        resizeTerminal(`/proc/${pid}/fd/0`, width, height);
       },
     };
   }
@@ -421,11 +421,16 @@ export function spawnSession(hc: HostCommand, options: ExecOptions): StreamSessi
         const kids = fs.readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
         if (!kids.length) return;
         const tty = fs.readlinkSync(`/proc/${kids[0]}/fd/0`);
-        spawn('stty', ['-F', tty, 'cols', String(width), 'rows', String(height)], { stdio: 'ignore' }).on('error', () => {});
+        resizeTerminal(tty, width, height);
       } catch { /* the session is ending */ }
     },
     close() { child.stdin?.end(); killTree(child); },
   };
+}
+
+/** Sets a terminal's window size (TIOCSWINSZ through stty), which sends SIGWINCH to its foreground process. */
+function resizeTerminal(tty: string, width: number, height: number): void {
+  spawn('stty', ['-F', tty, 'cols', String(width), 'rows', String(height)], { stdio: 'ignore' }).on('error', () => {});
 }
 
 export function shellQuote(s: string): string {
