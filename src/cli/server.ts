@@ -1,6 +1,5 @@
 // `navarch server`: one process with the API server, controllers, scheduler and a node agent
 // (like k3s). This file only wires components together; each lives in its own folder.
-import { setMaxListeners } from 'node:events';
 import { mkdir } from 'node:fs/promises';
 import { hostname, networkInterfaces, homedir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -50,7 +49,7 @@ import { createServiceLoadBalancer } from '../network/servicelb/service-lb.js';
 import { NAVARCH_INGRESS_USER, NAVARCH_SERVICE_LB_USER } from '../apiserver/authz/bootstrap-policy.js';
 import { registerCertificateExpiryGauge, rotateCertificates, startCertificateRotation, type RotationDeps } from './ops/cert-rotation.js';
 import type { RenewalResult } from '../apiserver/auth/cluster-pki.js';
-import { startFederation, type FederationControllerFactory } from '../federation/index.js';
+import { startFederation } from '../federation/index.js';
 import { auditorFromFlags, type AuditFlags } from '../apiserver/audit/index.js';
 
 export interface ServerConfig {
@@ -86,8 +85,6 @@ export interface ServerConfig {
   clusterAutoscaler?: NodeGroupSpec[];
   /** --federation-health-period SECONDS: how often a federation host probes its members (kubefed's 10 s). */
   federationHealthPeriodSeconds?: number;
-  /** Federation controllers beside health and sync (default: replica scheduling and DNS, builtinFederationControllers). */
-  federationControllers?: FederationControllerFactory[];
   /** --audit-policy-file, --audit-log-path, --audit-log-maxage/-maxbackup/-maxsize; no policy = auditing off. */
   audit?: AuditFlags;
 }
@@ -331,8 +328,6 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   };
   const rotation = startCertificateRotation({ ...rotationDeps, onError: (e) => log.warn('certificates', 'rotation failed', { error: e.message }) });
   const components = new AbortController();
-  // Every component and each of its informers waits on this one shutdown signal: dozens of listeners are expected.
-  setMaxListeners(500, components.signal);
   crds = startCustomResourceDefinitions(api, components.signal, { schemas });
   startControlPlane(
     {
@@ -359,7 +354,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
           lease: 'kube-controller-manager',
           user: { username: 'system:navarch:federation', groups: ['system:masters', 'system:authenticated'] },
           start: (transport: Transport, signal: AbortSignal) =>
-            startFederation({ transport, signal, healthPeriodMs: (config.federationHealthPeriodSeconds ?? 10) * 1000, controllers: config.federationControllers }).done,
+            startFederation({ transport, signal, healthPeriodMs: (config.federationHealthPeriodSeconds ?? 10) * 1000 }).done,
         },
         ...(config.clusterAutoscaler?.length
           ? [
